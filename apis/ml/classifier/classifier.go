@@ -1,0 +1,120 @@
+// Package classifier runs a text classification model with hugot's pure-Go
+// backend. It owns the hugot session: Load creates it, Close destroys it,
+// and in between Classify guards hugot against the inputs that crash it.
+package classifier
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/knights-analytics/hugot"
+	"github.com/knights-analytics/hugot/options"
+	"github.com/knights-analytics/hugot/pipelines"
+	"github.com/sugarme/tokenizer"
+)
+
+// Prediction is the top label of one text and its softmax score.
+type Prediction struct {
+	Label string
+	Score float64
+}
+
+// Classifier is a loaded model, safe for concurrent use.
+type Classifier struct {
+	session   *hugot.Session
+	pipeline  *pipelines.TextClassificationPipeline
+	tokenizer *tokenizer.Tokenizer
+}
+
+// ErrEmptyText is returned for a text with nothing but white space or
+// control characters in it.
+var ErrEmptyText = errors.New("text is empty")
+
+// Sequence buckets bound the number of shapes the Go backend compiles; they
+// stop at the model's 128 positions, beyond which hugot truncates.
+var sequenceBuckets = []int{16, 32, 64, 128}
+
+// Load loads the model folder dir (model.onnx, tokenizer.json, config.json).
+func Load(dir string) (*Classifier, error) {
+	session, err := hugot.NewGoSession(options.WithGoMLXSequenceBuckets(sequenceBuckets))
+	if err != nil {
+		return nil, fmt.Errorf("create hugot session: %w", err)
+	}
+	pipeline, err := hugot.NewPipeline(session, hugot.TextClassificationConfig{
+		ModelPath: dir,
+		Name:      "sentiment",
+		Options:   []hugot.TextClassificationOption{pipelines.WithSoftmax()},
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("load model from %s: %w", dir, err), session.Destroy())
+	}
+	tk := pipeline.GetModel().Tokenizer
+	if tk == nil || tk.GoTokenizer == nil {
+		return nil, errors.Join(fmt.Errorf("load model from %s: no tokenizer for the Go backend", dir), session.Destroy())
+	}
+	return &Classifier{session: session, pipeline: pipeline, tokenizer: tk.GoTokenizer.Tokenizer}, nil
+}
+
+// Close releases the hugot session.
+func (c *Classifier) Close() error {
+	if err := c.session.Destroy(); err != nil {
+		return fmt.Errorf("destroy hugot session: %w", err)
+	}
+	return nil
+}
+
+// Classify returns one prediction per text, in order. Texts are cleaned and
+// checked first: hugot panics on an empty batch and exits the process on a
+// tokenizer error, so neither may ever reach it.
+func (c *Classifier) Classify(texts []string) ([]Prediction, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	clean := make([]string, len(texts))
+	for i, t := range texts {
+		t = Clean(t)
+		if t == "" {
+			return nil, fmt.Errorf("text %d: %w", i, ErrEmptyText)
+		}
+		if _, err := c.tokenizer.EncodeSingle(t, true); err != nil {
+			return nil, fmt.Errorf("tokenize text %d: %w", i, err)
+		}
+		clean[i] = t
+	}
+	out, err := c.pipeline.RunPipeline(clean)
+	if err != nil {
+		return nil, fmt.Errorf("run model: %w", err)
+	}
+	if len(out.ClassificationOutputs) != len(clean) {
+		return nil, fmt.Errorf("run model: %d outputs for %d texts", len(out.ClassificationOutputs), len(clean))
+	}
+	preds := make([]Prediction, len(clean))
+	for i, labels := range out.ClassificationOutputs {
+		if len(labels) == 0 {
+			return nil, fmt.Errorf("run model: no label for text %d", i)
+		}
+		best := labels[0]
+		for _, l := range labels[1:] {
+			if l.Score > best.Score {
+				best = l
+			}
+		}
+		preds[i] = Prediction{Label: best.Label, Score: float64(best.Score)}
+	}
+	return preds, nil
+}
+
+// Clean makes text safe for the tokenizer: invalid UTF-8 and control
+// characters become spaces, and surrounding white space goes.
+func Clean(text string) string {
+	text = strings.ToValidUTF8(text, " ")
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return ' '
+		}
+		return r
+	}, text)
+	return strings.TrimSpace(text)
+}
