@@ -66,11 +66,13 @@ func DecodeText(w http.ResponseWriter, r *http.Request) (string, *RequestError) 
 	if !ok {
 		return "", &RequestError{http.StatusBadRequest, `field "text" is missing: send {"text": "..."}`}
 	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
+	// A pointer, because JSON null unmarshals into a string as a silent no-op
+	// and would be reported as an empty text rather than a non-string one.
+	var ptr *string
+	if err := json.Unmarshal(raw, &ptr); err != nil || ptr == nil {
 		return "", &RequestError{http.StatusBadRequest, `field "text" must be a string`}
 	}
-	text = strings.ToValidUTF8(text, "\uFFFD")
+	text := strings.ToValidUTF8(*ptr, "\uFFFD")
 	if strings.TrimSpace(text) == "" {
 		return "", &RequestError{http.StatusBadRequest, `field "text" must not be empty`}
 	}

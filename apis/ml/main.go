@@ -7,7 +7,6 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -26,12 +25,6 @@ func main() {
 		ModelID:  os.Getenv("MODEL_ID"),
 		CacheDir: os.Getenv("MODEL_CACHE"),
 	}
-	// hugot's downloader keeps its own copy under $XDG_CACHE_HOME; in an
-	// image with no home folder that must point somewhere writable.
-	if os.Getenv("XDG_CACHE_HOME") == "" && cfg.CacheDir != "" {
-		os.Setenv("XDG_CACHE_HOME", filepath.Join(cfg.CacheDir, ".hf"))
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	svc := mlapi.New(cfg, logger)

@@ -35,6 +35,11 @@ func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded boo
 	}
 	defer os.RemoveAll(tmp)
 
+	// hugot's downloader keeps its own copy under $XDG_CACHE_HOME and takes
+	// a file it finds there for complete, even one cut short by a dropped
+	// connection. Pointing it into the temporary folder means every download
+	// starts clean and leaves nothing behind. It is the only way to set it.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(tmp, "hf"))
 	opts := hugot.NewDownloadOptions()
 	opts.MaxRetries = 2
 	opts.RetryInterval = 1

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -100,6 +101,11 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	clf, err := classifier.Load(dir)
 	if err != nil {
+		if s.cfg.ModelDir == "" {
+			// A model that does not load must not stay cached as complete:
+			// the next start downloads it again.
+			err = errors.Join(err, os.RemoveAll(dir))
+		}
 		return s.failed(err)
 	}
 	took := s.phases.enter(PhaseWarming, time.Now())

@@ -1,0 +1,163 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/apis/httpapi"
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// get serves one GET through h and decodes the JSON object it answers.
+func get(t *testing.T, h http.Handler, path string) (int, map[string]any) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	require.Equal(t, "application/json", rec.Header().Get("Content-Type"), "%s answers JSON", path)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+	return rec.Code, body
+}
+
+func TestHealthEndpoints(t *testing.T) {
+	tests := []struct {
+		name       string
+		readiness  httpapi.Readiness
+		wantReady  int
+		wantReason string
+	}{
+		{
+			name:      "healthy",
+			readiness: httpapi.Readiness{Status: httpapi.StatusHealthy, Ready: true},
+			wantReady: http.StatusOK,
+		},
+		{
+			name: "starting",
+			readiness: httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "model is loading",
+				Details: map[string]any{"phase": "loading"}},
+			wantReady:  http.StatusServiceUnavailable,
+			wantReason: "model is loading",
+		},
+		{
+			name: "failed",
+			readiness: httpapi.Readiness{Status: httpapi.StatusFailed, Reason: "model failed to load: no such file",
+				Details: map[string]any{"phase": "failed", "error": "no such file"}},
+			wantReady:  http.StatusServiceUnavailable,
+			wantReason: "model failed to load: no such file",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httpapi.NewRouter(discardLogger())
+			httpapi.Health{
+				APIType:   "ml",
+				Started:   time.Now().Add(-90 * time.Second),
+				Readiness: func() httpapi.Readiness { return tt.readiness },
+			}.Mount(r)
+
+			// /health describes the process and never gates traffic.
+			code, body := get(t, r, "/health")
+			assert.Equal(t, http.StatusOK, code)
+			assert.Equal(t, tt.readiness.Status, body["status"])
+			assert.Equal(t, tt.readiness.Ready, body["ready"])
+			assert.Equal(t, "ml", body["api_type"])
+			assert.InDelta(t, 90, body["uptime_seconds"], 30)
+			assert.Greater(t, body["memory_rss_bytes"], float64(1<<20), "RSS of a Go process is over 1 MiB")
+			for k, v := range tt.readiness.Details {
+				assert.Equal(t, v, body[k], "detail %q", k)
+			}
+			if tt.wantReason != "" {
+				assert.Equal(t, tt.wantReason, body["reason"])
+			} else {
+				assert.NotContains(t, body, "reason")
+			}
+
+			code, body = get(t, r, "/live")
+			assert.Equal(t, http.StatusOK, code)
+			assert.Equal(t, true, body["live"])
+
+			code, body = get(t, r, "/ready")
+			assert.Equal(t, tt.wantReady, code)
+			assert.Equal(t, tt.readiness.Ready, body["ready"])
+			if !tt.readiness.Ready {
+				assert.Equal(t, tt.readiness.Status, body["status"])
+				assert.Equal(t, tt.wantReason, body["reason"])
+			}
+		})
+	}
+}
+
+// TestHealthDetailsCannotOverrideContractFields guards the contract's own
+// fields against an API that happens to use the same name in Details.
+func TestHealthDetailsCannotOverrideContractFields(t *testing.T) {
+	r := httpapi.NewRouter(discardLogger())
+	httpapi.Health{APIType: "traditional", Started: time.Now(), Readiness: func() httpapi.Readiness {
+		return httpapi.Readiness{Status: httpapi.StatusStarting, Details: map[string]any{
+			"status": "bogus", "ready": true, "api_type": "bogus", "uptime_seconds": -1, "memory_rss_bytes": -1,
+		}}
+	}}.Mount(r)
+
+	_, body := get(t, r, "/health")
+
+	assert.Equal(t, httpapi.StatusStarting, body["status"])
+	assert.Equal(t, false, body["ready"])
+	assert.Equal(t, "traditional", body["api_type"])
+	assert.GreaterOrEqual(t, body["uptime_seconds"], 0.0)
+	assert.Greater(t, body["memory_rss_bytes"], 0.0)
+}
+
+func TestHealthIsCurrentOnEveryRequest(t *testing.T) {
+	ready := false
+	r := httpapi.NewRouter(discardLogger())
+	httpapi.Health{APIType: "ml", Started: time.Now(), Readiness: func() httpapi.Readiness {
+		if ready {
+			return httpapi.Readiness{Status: httpapi.StatusHealthy, Ready: true}
+		}
+		return httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "warming"}
+	}}.Mount(r)
+
+	code, _ := get(t, r, "/ready")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	ready = true
+	code, _ = get(t, r, "/ready")
+	assert.Equal(t, http.StatusOK, code)
+}
+
+// TestRSSBytesIsMeasured checks that the figure follows the process's real
+// memory: touching 64 MiB must raise it by about that much.
+func TestRSSBytesIsMeasured(t *testing.T) {
+	before, err := httpapi.RSSBytes()
+	require.NoError(t, err)
+	require.Positive(t, before)
+
+	buf := make([]byte, 64<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	after, err := httpapi.RSSBytes()
+	runtime.KeepAlive(buf)
+
+	require.NoError(t, err)
+	assert.Greater(t, after-before, int64(48<<20), "RSS went from %d to %d bytes", before, after)
+}
+
+func TestWriteError(t *testing.T) {
+	rec := httptest.NewRecorder()
+	httpapi.WriteError(rec, http.StatusTeapot, "short and stout")
+
+	assert.Equal(t, http.StatusTeapot, rec.Code)
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	body, err := io.ReadAll(rec.Body)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"error":"short and stout"}`, string(body))
+}

@@ -1,0 +1,185 @@
+package rulesapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/traditional/rulesapi"
+)
+
+func newServer(t testing.TB) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(rulesapi.New(slog.New(slog.DiscardHandler)).Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// call sends one request and decodes the JSON object it answers.
+func call(t *testing.T, srv *httptest.Server, method, path, contentType, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "%s %s answers JSON", method, path)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(raw, &got), "%s %s answered %q", method, path, raw)
+	return resp, got
+}
+
+func analyze(t *testing.T, srv *httptest.Server, text string) (*http.Response, map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]string{"text": text})
+	require.NoError(t, err)
+	return call(t, srv, http.MethodPost, "/analyze", "application/json", string(body))
+}
+
+func TestHealthLiveReady(t *testing.T) {
+	srv := newServer(t)
+
+	resp, health := call(t, srv, http.MethodGet, "/health", "", "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, httpapi.StatusHealthy, health["status"])
+	assert.Equal(t, true, health["ready"])
+	assert.Equal(t, "traditional", health["api_type"])
+	assert.GreaterOrEqual(t, health["uptime_seconds"], 0.0)
+	assert.Greater(t, health["memory_rss_bytes"], 0.0)
+	assert.NotContains(t, health, "phase", "phases are the ML API's")
+
+	resp, _ = call(t, srv, http.MethodGet, "/live", "", "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	resp, ready := call(t, srv, http.MethodGet, "/ready", "", "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "ready the moment it listens")
+	assert.Equal(t, map[string]any{"ready": true}, ready)
+}
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"praise", "I love this amazing product!", httpapi.Positive},
+		{"complaint", "This is the worst service ever.", httpapi.Negative},
+		{"negation", "The food was not good.", httpapi.Negative},
+		{"factual", "The parcel was delivered on Tuesday.", httpapi.Neutral},
+		{"unknown script", "这是一个桌子", httpapi.Neutral},
+		{"emoji", "arrived today 👍", httpapi.Positive},
+		{"control characters only", "\u0000\u0001", httpapi.Neutral},
+		{"5,000 words, under 64 KiB", strings.Repeat("good ", 5000), httpapi.Positive},
+	}
+	srv := newServer(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, got := analyze(t, srv, tt.text)
+
+			require.Equal(t, http.StatusOK, resp.StatusCode, got)
+			assert.Equal(t, tt.want, got["sentiment"])
+			assert.Equal(t, "rule-based", got["method"])
+			require.IsType(t, 0.0, got["confidence"])
+			assert.GreaterOrEqual(t, got["confidence"], 0.0)
+			assert.LessOrEqual(t, got["confidence"], 1.0)
+			require.IsType(t, 0.0, got["processing_time_ms"])
+			assert.GreaterOrEqual(t, got["processing_time_ms"], 0.0)
+			assert.NotContains(t, got, "model", "the rule-based API has no model")
+		})
+	}
+}
+
+// badRequests is the issue's matrix of bad requests. Each must be a 4xx
+// with a JSON error naming the problem, and leave the service serving.
+var badRequests = []struct {
+	name, method, path, contentType, body string
+	wantStatus                            int
+	wantMsg                               string
+}{
+	{"malformed JSON", "POST", "/analyze", "application/json", `{"text": "oops`, 400, "not a JSON object"},
+	{"array", "POST", "/analyze", "application/json", `[1]`, 400, "not a JSON object"},
+	{"bare string", "POST", "/analyze", "application/json", `"x"`, 400, "not a JSON object"},
+	{"missing text", "POST", "/analyze", "application/json", `{"txt":"hi"}`, 400, `"text" is missing`},
+	{"empty text", "POST", "/analyze", "application/json", `{"text":""}`, 400, `"text" must not be empty`},
+	{"white space text", "POST", "/analyze", "application/json", `{"text":"  \n\t "}`, 400, `"text" must not be empty`},
+	{"number text", "POST", "/analyze", "application/json", `{"text":5}`, 400, `"text" must be a string`},
+	{"null text", "POST", "/analyze", "application/json", `{"text":null}`, 400, `"text" must be a string`},
+	{"object text", "POST", "/analyze", "application/json", `{"text":{"a":1}}`, 400, `"text" must be a string`},
+	{"body over 64 KiB", "POST", "/analyze", "application/json", `{"text":"` + strings.Repeat("a", 64<<10) + `"}`, 413, "larger than 65536 bytes"},
+	{"GET /analyze", "GET", "/analyze", "", "", 405, "method GET is not allowed"},
+	{"text/plain", "POST", "/analyze", "text/plain", `{"text":"hi"}`, 415, "not supported"},
+	{"missing content type", "POST", "/analyze", "", `{"text":"hi"}`, 415, "Content-Type is missing"},
+	{"unknown path", "GET", "/nope", "", "", 404, "no such endpoint: /nope"},
+}
+
+func TestBadRequestsAreJSON4xxAndServiceKeepsServing(t *testing.T) {
+	srv := newServer(t)
+	for _, tt := range badRequests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, got := call(t, srv, tt.method, tt.path, tt.contentType, tt.body)
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			require.IsType(t, "", got["error"], "error body: %v", got)
+			assert.Contains(t, got["error"], tt.wantMsg)
+
+			resp, got = analyze(t, srv, "Great value for the price.")
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "a good request after the bad one: %v", got)
+		})
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	srv := newServer(t)
+	texts := []string{"I love it", "I hate it", "It is a chair", "not bad at all"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 64 {
+		wg.Go(func() {
+			body, _ := json.Marshal(map[string]string{"text": texts[i%len(texts)]})
+			resp, err := srv.Client().Post(srv.URL+"/analyze", "application/json", bytes.NewReader(body))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b, _ := io.ReadAll(resp.Body)
+				errs <- fmt.Errorf("status %d: %s", resp.StatusCode, b)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// BenchmarkAnalyze measures the handler alone, one short review per call.
+func BenchmarkAnalyze(b *testing.B) {
+	h := rulesapi.New(slog.New(slog.DiscardHandler)).Handler()
+	body := []byte(`{"text":"The staff were friendly but the room was not very clean."}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/analyze", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}

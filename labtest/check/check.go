@@ -1,0 +1,100 @@
+// Package check holds the lab's checks: one small interface, one file per
+// observation. A check judges two running services, a traditional API and an
+// ML API, from the outside (HTTP and container memory) and says what it
+// measured against what it expected.
+package check
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/mlready/mlready/labtest/observe"
+	"github.com/mlready/mlready/labtest/report"
+)
+
+// Check is one lab observation turned into pass or fail.
+type Check interface {
+	// ID is the check's fixed name, e.g. "latency-ratio".
+	ID() string
+	// Title says what the check looks at, for people.
+	Title() string
+	// Lesson is the lab lesson behind the check, in one line.
+	Lesson() string
+	// Threshold is the default threshold; a lab spec may change its Value.
+	Threshold() report.Measure
+	// Run measures and judges, against threshold.
+	Run(ctx context.Context, env *Env, threshold float64) Outcome
+}
+
+// Outcome is what a check found.
+type Outcome struct {
+	Passed   bool
+	Measured []report.Measure
+	// Message says what was measured against what was expected, in words a
+	// learner understands.
+	Message string
+	// File is the file a learner should look at when it fails, if known.
+	File string
+}
+
+// Service is one running API as checks see it.
+type Service struct {
+	// Name is its compose service name.
+	Name string
+	// URL is its base URL.
+	URL string
+	// Startup is what it did from container start until ready.
+	Startup *observe.Timeline
+	// Memory reads its container's memory in bytes, as `docker stats` does.
+	Memory func(context.Context) (int64, error)
+	// File is the file that builds it (its Dockerfile), for hints.
+	File string
+}
+
+// Env is what every check gets: the two services and a client to reach them.
+type Env struct {
+	Traditional *Service
+	ML          *Service
+	Client      *http.Client
+	// Texts are the sentences sent to /analyze.
+	Texts []string
+}
+
+// All returns the lab's checks in the order they run. To add a check for a
+// new lab, write a file with a type that implements Check and add it here.
+func All() []Check {
+	return []Check{ReadinessDelay{}, ColdStart{}, LatencyRatio{}, MemoryRatio{}, LoadVariance{}}
+}
+
+// ByID finds a check in checks.
+func ByID(checks []Check, id string) (Check, error) {
+	for _, c := range checks {
+		if c.ID() == id {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("no check %q", id)
+}
+
+func failed(msg string, measured ...report.Measure) Outcome {
+	return Outcome{Passed: false, Message: msg, Measured: measured}
+}
+
+func ms(name string, v float64) report.Measure  { return report.Measure{Name: name, Value: round(v, 3), Unit: "ms"} }
+func sec(name string, v float64) report.Measure { return report.Measure{Name: name, Value: round(v, 3), Unit: "s"} }
+func mib(name string, v float64) report.Measure { return report.Measure{Name: name, Value: round(v, 1), Unit: "MiB"} }
+func times(name string, v float64) report.Measure {
+	return report.Measure{Name: name, Value: round(v, 2), Unit: "x"}
+}
+func count(name string, v int) report.Measure {
+	return report.Measure{Name: name, Value: float64(v), Unit: "count"}
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}

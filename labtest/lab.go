@@ -1,0 +1,349 @@
+// Package labtest grades a folder with the lab's layout: it builds and
+// starts its traditional and ML APIs as containers, watches them start, and
+// runs the lab's checks against them, each a pass or fail with the numbers
+// it measured. Run does it all and returns a report; Open and Session.Run
+// let a test run each check as its own subtest.
+package labtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlready/mlready/labtest/check"
+	"github.com/mlready/mlready/labtest/observe"
+	"github.com/mlready/mlready/labtest/report"
+	"github.com/mlready/mlready/labtest/stack"
+)
+
+// Options say what to grade and how.
+type Options struct {
+	// Dir is the tested folder.
+	Dir string
+	// SpecPath is a lab spec; empty means Dir's SpecFile or the defaults.
+	SpecPath string
+	// Checks are the checks a spec may choose from; nil means check.All().
+	Checks []check.Check
+	// Logger receives progress, one line per step; nil discards it.
+	Logger *slog.Logger
+	// BuildLog receives image build output; nil discards it.
+	BuildLog io.Writer
+}
+
+// Session is a lab whose services are running (or failed to start).
+type Session struct {
+	spec     Spec
+	dir      string
+	registry []check.Check
+	logger   *slog.Logger
+	started  time.Time
+	stack    *stack.Stack
+	env      *check.Env
+	// setupErr is why the services could not be brought up; every check
+	// then fails with it.
+	setupErr error
+
+	mu      sync.Mutex
+	results map[string]report.Check
+}
+
+// Run grades opts.Dir with every check of its lab and returns the report.
+// It returns an error only when grading cannot happen at all (no Docker
+// engine, a bad spec); a folder that does not build or start gets a report
+// whose checks fail with the cause.
+func Run(ctx context.Context, opts Options) (*report.Report, error) {
+	s, err := Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	for _, c := range s.spec.Checks {
+		s.Run(ctx, c.ID)
+	}
+	return s.Report(), nil
+}
+
+// Open prepares a lab: reads the spec and compose file, runs the pre-build
+// command, builds the images, starts the services and watches them until
+// ready. Always Close the session.
+func Open(ctx context.Context, opts Options) (*Session, error) {
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("tested folder: %w", err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("tested folder %s does not exist", dir)
+	}
+	spec, err := specFor(dir, opts.SpecPath)
+	if err != nil {
+		return nil, err
+	}
+	registry := opts.Checks
+	if registry == nil {
+		registry = check.All()
+	}
+	if err := spec.validate(registry); err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{spec: spec, dir: dir, registry: registry, logger: logger, started: time.Now(), results: map[string]report.Check{}}
+
+	services, err := stack.LoadCompose(filepath.Join(dir, spec.Compose))
+	if err != nil {
+		s.setupErr = err
+		return s, nil
+	}
+	st, err := stack.New(ctx, stack.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	s.stack = st
+	if err := s.bringUp(ctx, services, opts.BuildLog); err != nil {
+		if ctx.Err() != nil {
+			s.Close()
+			return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
+		}
+		s.setupErr = err
+	}
+	return s, nil
+}
+
+func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service, buildLog io.Writer) error {
+	if buildLog == nil {
+		buildLog = io.Discard
+	}
+	roles := map[string]*stack.Service{}
+	for role, name := range map[string]string{"traditional": s.spec.Services.Traditional, "ml": s.spec.Services.ML} {
+		svc, ok := services[name]
+		if !ok {
+			return fmt.Errorf("%s has no service %q (the lab's %s API)", s.spec.Compose, name, role)
+		}
+		roles[role] = &svc
+	}
+	if p := s.spec.Services.TraditionalPort; p > 0 {
+		roles["traditional"].Port = p
+	}
+	if p := s.spec.Services.MLPort; p > 0 {
+		roles["ml"].Port = p
+	}
+	for role, svc := range roles {
+		if svc.Port == 0 {
+			return fmt.Errorf("the %s API (service %s) publishes no port in %s; add ports: [\"8000:8000\"] or set services.%s_port in the lab spec", role, svc.Name, s.spec.Compose, role)
+		}
+	}
+	for name, env := range s.spec.Env {
+		if svc, ok := services[name]; ok {
+			for k, v := range env {
+				svc.Env[k] = v
+			}
+		}
+	}
+
+	if s.spec.Prebuild != "" {
+		if err := s.prebuild(ctx); err != nil {
+			return err
+		}
+	}
+	images := map[string]string{}
+	for _, name := range startOrder(services) {
+		s.logger.Info("building image", "service", name)
+		img, err := s.stack.ImageFor(ctx, services[name], buildLog)
+		if err != nil {
+			return err
+		}
+		images[name] = img
+	}
+
+	// Supporting services (the hub stand-in) start first and must listen.
+	for _, name := range startOrder(services) {
+		if name == s.spec.Services.Traditional || name == s.spec.Services.ML {
+			continue
+		}
+		s.logger.Info("starting", "service", name)
+		r, err := s.stack.Start(ctx, services[name], images[name])
+		if err != nil {
+			return err
+		}
+		if err := r.WaitListening(ctx, time.Duration(s.spec.StartupTimeout)); err != nil {
+			return fmt.Errorf("supporting service %s did not start: %w", name, err)
+		}
+	}
+
+	timeout := time.Duration(s.spec.RequestTimeout)
+	client := observe.NewClient(timeout)
+	env := &check.Env{Client: client, Texts: check.DefaultTexts}
+	var wg sync.WaitGroup
+	// The ML API starts first: it is the one whose start-up takes long.
+	for _, role := range []string{"ml", "traditional"} {
+		svc := *roles[role]
+		s.logger.Info("starting", "service", svc.Name, "role", role)
+		r, err := s.stack.Start(ctx, svc, images[svc.Name])
+		if err != nil {
+			return err
+		}
+		cs := &check.Service{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, File: svc.DockerfileIn(s.dir)}
+		if role == "ml" {
+			env.ML = cs
+		} else {
+			env.Traditional = cs
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cs.Startup = observe.WatchStartup(ctx, observe.NewClient(2*time.Second), observe.StartupWatch{
+				URL: r.URL, Started: r.Started, Every: 50 * time.Millisecond,
+				Timeout: time.Duration(s.spec.StartupTimeout), Text: check.DefaultTexts[0], Exited: r.Exited,
+			})
+			s.logger.Info("start-up watched", "service", cs.Name, "ready", cs.Startup.Ready(), "ready_after", cs.Startup.ReadyAt, "stopped", cs.Startup.Stopped)
+		}()
+	}
+	wg.Wait()
+	s.env = env
+	return ctx.Err()
+}
+
+// startOrder lists services so that each comes after what it depends on.
+func startOrder(services map[string]stack.Service) []string {
+	var order []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		for _, d := range services[n].DependsOn {
+			if _, ok := services[d]; ok {
+				visit(d)
+			}
+		}
+		order = append(order, n)
+	}
+	names := make([]string, 0, len(services))
+	for n := range services {
+		names = append(names, n)
+	}
+	// Sorted first so that the order is the same on every run.
+	sort.Strings(names)
+	for _, n := range names {
+		visit(n)
+	}
+	return order
+}
+
+func (s *Session) prebuild(ctx context.Context) error {
+	s.logger.Info("pre-build", "command", s.spec.Prebuild)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", s.spec.Prebuild)
+	cmd.Dir = s.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pre-build command %q failed: %v: %s", s.spec.Prebuild, err, lastLines(string(out), 8))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Checks lists the ids of the checks this lab runs, in order.
+func (s *Session) Checks() []string {
+	ids := make([]string, len(s.spec.Checks))
+	for i, c := range s.spec.Checks {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// Run runs one check of the lab (once: a second call returns the first
+// result) and returns its result.
+func (s *Session) Run(ctx context.Context, id string) report.Check {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.results[id]; ok {
+		return r
+	}
+	var cs CheckSpec
+	for _, c := range s.spec.Checks {
+		if c.ID == id {
+			cs = c
+		}
+	}
+	c, err := check.ByID(s.registry, id)
+	if err != nil || cs.ID == "" {
+		return report.Check{ID: id, Message: fmt.Sprintf("this lab has no check %q", id)}
+	}
+	th := c.Threshold()
+	if cs.Threshold != nil {
+		th.Value = *cs.Threshold
+	}
+	start := time.Now()
+	var out check.Outcome
+	if s.setupErr != nil {
+		out = check.Outcome{Message: "Not run: " + s.setupErr.Error()}
+	} else {
+		s.logger.Info("running check", "check", id)
+		out = c.Run(ctx, s.env, th.Value)
+	}
+	r := report.Check{
+		ID: id, Title: c.Title(), Passed: out.Passed, MaxPoints: cs.Points,
+		Measured: out.Measured, Threshold: th, Message: out.Message, Lesson: c.Lesson(),
+		File: out.File, DurationSeconds: time.Since(start).Seconds(),
+	}
+	if r.Measured == nil {
+		r.Measured = []report.Measure{}
+	}
+	if r.Passed {
+		r.Points = cs.Points
+	}
+	s.results[id] = r
+	return r
+}
+
+// Report returns the report of the checks run so far, in the lab's order.
+func (s *Session) Report() *report.Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := &report.Report{Lab: s.spec.Lab, Target: s.dir, Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	for _, c := range s.spec.Checks {
+		if res, ok := s.results[c.ID]; ok {
+			r.Checks = append(r.Checks, res)
+		}
+	}
+	if s.setupErr != nil {
+		r.Error = s.setupErr.Error()
+	}
+	r.Tally()
+	return r
+}
+
+// Close removes every container and network the session created.
+func (s *Session) Close() error {
+	if s.stack == nil {
+		return nil
+	}
+	err := s.stack.Close()
+	s.stack = nil
+	if err != nil {
+		return fmt.Errorf("clean up: %w", err)
+	}
+	return nil
+}
+

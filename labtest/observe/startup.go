@@ -1,0 +1,104 @@
+package observe
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Sample is one round of start-up probes, taken At a time after the
+// container started. A status of 0 means no answer (not listening yet, or
+// the request timed out: see Hung).
+type Sample struct {
+	At         time.Duration
+	Ready      int
+	Live       int
+	Health     int
+	Analyze    int
+	RetryAfter string
+	// Hung is true when a probe was accepted but not answered in time.
+	Hung bool
+}
+
+// Timeline is what a service did from the moment its container started
+// until it had answered /analyze a few times while ready.
+type Timeline struct {
+	Samples []Sample
+	// ReadyAt is when /ready first answered 200; negative if it never did.
+	ReadyAt time.Duration
+	// Stopped says why watching ended early: the container exited, or
+	// start-up ran out of time. Empty when the service became ready.
+	Stopped string
+}
+
+// Ready reports whether the service became ready.
+func (t *Timeline) Ready() bool { return t.ReadyAt >= 0 }
+
+// StartupWatch says how to watch a service start.
+type StartupWatch struct {
+	// URL is the service's base URL.
+	URL string
+	// Started is when its container started.
+	Started time.Time
+	// Every is the time between rounds of probes.
+	Every time.Duration
+	// Timeout bounds the whole start-up.
+	Timeout time.Duration
+	// Text is sent to /analyze in every round.
+	Text string
+	// Exited returns a description of why the container is gone, or "" while
+	// it runs. It is asked when a probe gets no answer.
+	Exited func(context.Context) string
+}
+
+// afterReady is how many /analyze 200s to collect once ready.
+const afterReady = 3
+
+// WatchStartup probes /ready, /live, /health and /analyze in rounds until
+// the service is ready and has answered /analyze afterReady times, its
+// container exits, or w.Timeout passes.
+func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline {
+	tl := &Timeline{ReadyAt: -1}
+	deadline := w.Started.Add(w.Timeout)
+	tick := time.NewTicker(w.Every)
+	defer tick.Stop()
+	served := 0
+	for {
+		s := Sample{At: time.Since(w.Started)}
+		ready := Get(ctx, c, w.URL+"/ready")
+		s.Ready, s.Hung = ready.Status, ready.TimedOut
+		if ready.Status == 0 && !ready.TimedOut && w.Exited != nil {
+			if why := w.Exited(ctx); why != "" {
+				tl.Stopped = why
+				return tl
+			}
+		}
+		if ready.Status != 0 {
+			live := Get(ctx, c, w.URL+"/live")
+			health := Get(ctx, c, w.URL+"/health")
+			an := Analyze(ctx, c, w.URL, w.Text)
+			s.Live, s.Health, s.Analyze, s.RetryAfter = live.Status, health.Status, an.Status, an.RetryAfter
+			s.Hung = s.Hung || live.TimedOut || health.TimedOut || an.TimedOut
+		}
+		tl.Samples = append(tl.Samples, s)
+		if s.Ready == http.StatusOK && tl.ReadyAt < 0 {
+			tl.ReadyAt = s.At
+		}
+		if tl.ReadyAt >= 0 && s.Analyze == http.StatusOK {
+			served++
+			if served >= afterReady {
+				return tl
+			}
+		}
+		if time.Now().After(deadline) {
+			tl.Stopped = "not ready within " + w.Timeout.String() + " of the container starting"
+			return tl
+		}
+		select {
+		case <-ctx.Done():
+			tl.Stopped = "watching stopped: " + ctx.Err().Error()
+			return tl
+		case <-tick.C:
+		}
+	}
+}

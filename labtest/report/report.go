@@ -1,0 +1,65 @@
+// Package report defines the result of grading a lab: the JSON document that
+// the GitHub Action and other tools consume, and its scorecard for terminals.
+package report
+
+// Measure is one number with its unit, e.g. {"ml_median", 12.5, "ms"}.
+type Measure struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+}
+
+// Check is the outcome of one lab check.
+type Check struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Passed    bool      `json:"passed"`
+	Points    int       `json:"points"`
+	MaxPoints int       `json:"max_points"`
+	Measured  []Measure `json:"measured"`
+	Threshold Measure   `json:"threshold"`
+	Message   string    `json:"message"`
+	// Lesson is the lab lesson behind the check, in one line.
+	Lesson string `json:"lesson"`
+	// File is the file of the tested folder a learner should look at when
+	// the check fails, relative to the folder; empty when none is known.
+	File            string  `json:"file,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
+}
+
+// Report is the outcome of grading one folder against one lab.
+type Report struct {
+	Lab      string  `json:"lab"`
+	Target   string  `json:"target"`
+	Score    int     `json:"score"`
+	MaxScore int     `json:"max_score"`
+	Passed   bool    `json:"passed"`
+	Checks   []Check `json:"checks"`
+	// Error is set when the lab could not run its checks at all (an image
+	// that does not build, a service that never starts); each check then
+	// failed with that cause.
+	Error           string  `json:"error,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
+}
+
+// Lookup returns the measure called name and whether there is one.
+func (c Check) Lookup(name string) (Measure, bool) {
+	for _, m := range c.Measured {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Measure{}, false
+}
+
+// Tally sets Score, MaxScore and Passed from the checks.
+func (r *Report) Tally() {
+	r.Score, r.MaxScore, r.Passed = 0, 0, true
+	for _, c := range r.Checks {
+		r.Score += c.Points
+		r.MaxScore += c.MaxPoints
+		if !c.Passed {
+			r.Passed = false
+		}
+	}
+}

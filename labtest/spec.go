@@ -1,0 +1,140 @@
+package labtest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mlready/mlready/labtest/check"
+)
+
+// SpecFile is the lab spec a tested folder may carry at its top.
+const SpecFile = "mlready-lab.yaml"
+
+// Spec chooses a lab's checks, thresholds and points, and how to reach the
+// services. Every field has a default: a folder with the lab's layout needs
+// no spec at all.
+type Spec struct {
+	// Lab names the lab in reports.
+	Lab string `yaml:"lab"`
+	// Compose is the compose file, relative to the tested folder.
+	Compose string `yaml:"compose"`
+	// Prebuild runs (with sh -c, in the tested folder) before images are
+	// built, for Dockerfiles that copy prebuilt binaries.
+	Prebuild string `yaml:"prebuild"`
+	// Services names the compose services that play each role.
+	Services Roles `yaml:"services"`
+	// Env adds or overrides environment variables per compose service.
+	Env map[string]map[string]string `yaml:"env"`
+	// StartupTimeout bounds each service's start-up.
+	StartupTimeout Duration `yaml:"startup_timeout"`
+	// RequestTimeout bounds every request a check sends.
+	RequestTimeout Duration `yaml:"request_timeout"`
+	// Checks lists the checks to run, in order.
+	Checks []CheckSpec `yaml:"checks"`
+}
+
+// Roles names the compose services under test.
+type Roles struct {
+	Traditional string `yaml:"traditional"`
+	ML          string `yaml:"ml"`
+	// Ports override the container ports read from the compose file.
+	TraditionalPort int `yaml:"traditional_port"`
+	MLPort          int `yaml:"ml_port"`
+}
+
+// CheckSpec configures one check.
+type CheckSpec struct {
+	ID     string `yaml:"id"`
+	Points int    `yaml:"points"`
+	// Threshold overrides the check's default when set.
+	Threshold *float64 `yaml:"threshold"`
+}
+
+// Duration is a time.Duration written as "90s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultSpec is the lab this repository teaches: its own layout, the hub
+// stand-in slowed down so that the ML API's download phase is always seen,
+// and the five checks at 20 points each.
+func DefaultSpec() Spec {
+	s := Spec{
+		Lab:            "ml-service-readiness",
+		Compose:        "docker-compose.yml",
+		Prebuild:       "make binaries",
+		Services:       Roles{Traditional: "traditional-api", ML: "ml-api"},
+		Env:            map[string]map[string]string{"hub": {"HUB_BANDWIDTH": "4MB"}},
+		StartupTimeout: Duration(120 * time.Second),
+		RequestTimeout: Duration(10 * time.Second),
+	}
+	for _, c := range check.All() {
+		s.Checks = append(s.Checks, CheckSpec{ID: c.ID(), Points: 20})
+	}
+	return s
+}
+
+// LoadSpec reads path over the defaults: fields the file leaves out keep
+// their default values.
+func LoadSpec(path string) (Spec, error) {
+	s := DefaultSpec()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Spec{}, fmt.Errorf("read lab spec: %w", err)
+	}
+	checks := s.Checks
+	s.Checks = nil
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return Spec{}, fmt.Errorf("parse lab spec %s: %w", path, err)
+	}
+	if s.Checks == nil {
+		s.Checks = checks
+	}
+	return s, nil
+}
+
+// specFor finds the spec for dir: path when given, else dir's SpecFile, else
+// the defaults.
+func specFor(dir, path string) (Spec, error) {
+	if path != "" {
+		return LoadSpec(path)
+	}
+	p := filepath.Join(dir, SpecFile)
+	if _, err := os.Stat(p); err == nil {
+		return LoadSpec(p)
+	}
+	return DefaultSpec(), nil
+}
+
+// validate checks the spec against the checks it may choose from.
+func (s Spec) validate(registry []check.Check) error {
+	if s.Services.Traditional == "" || s.Services.ML == "" {
+		return fmt.Errorf("lab spec: services.traditional and services.ml must name compose services")
+	}
+	seen := map[string]bool{}
+	for _, c := range s.Checks {
+		if _, err := check.ByID(registry, c.ID); err != nil {
+			return fmt.Errorf("lab spec: %w", err)
+		}
+		if seen[c.ID] {
+			return fmt.Errorf("lab spec: check %q is listed twice", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Points < 0 {
+			return fmt.Errorf("lab spec: check %q has negative points", c.ID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+// Package stack builds and runs the services of a tested folder as Docker
+// containers with testcontainers-go, on a network of their own, under the
+// limits a grader needs for code it did not write, and removes everything it
+// created when done, whatever happened.
+package stack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+	"github.com/testcontainers/testcontainers-go/network"
+)
+
+// Limits bound what one container may use.
+type Limits struct {
+	MemoryBytes int64
+	PIDs        int64
+	CPUs        float64
+}
+
+// DefaultLimits suit the lab's two APIs on a 2-core machine.
+var DefaultLimits = Limits{MemoryBytes: 1 << 30, PIDs: 256, CPUs: 2}
+
+// Stack is a set of running services. Create it with New, start services
+// with Build and Start, and always call Close.
+type Stack struct {
+	provider *testcontainers.DockerProvider
+	client   client.APIClient
+	runID    string
+	limits   Limits
+
+	mu         sync.Mutex
+	network    *testcontainers.DockerNetwork
+	containers []*Running
+}
+
+// Running is one started service.
+type Running struct {
+	Service
+	// URL is the base URL of its HTTP port on this host.
+	URL string
+	// Started is when its container started.
+	Started   time.Time
+	container testcontainers.Container
+	client    client.APIClient
+}
+
+// LabelRun marks everything a run creates, so that it can be found and
+// removed.
+const LabelRun = "org.mlready.run"
+
+// New connects to the Docker engine and fails at once, with a message saying
+// so, when there is none.
+func New(ctx context.Context, limits Limits) (*Stack, error) {
+	// The stack removes everything it creates itself, so it never needs the
+	// Ryuk reaper (whose image cannot always be pulled). On a machine with a
+	// /.dockerenv, testcontainers would otherwise dial the bridge gateway
+	// rather than the published ports on this host.
+	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "localhost"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	// testcontainers logs to stderr by default; a grader's stderr belongs to
+	// errors only.
+	tclog.SetDefault(tclog.NewNoopLogger())
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return nil, fmt.Errorf("Docker engine is not reachable (is it installed and running?): %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.Health(pctx); err != nil {
+		return nil, fmt.Errorf("Docker engine is not reachable (is it running?): %w", err)
+	}
+	id := make([]byte, 6)
+	sum := sha256.Sum256([]byte(fmt.Sprint(time.Now().UnixNano())))
+	copy(id, sum[:])
+	return &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits}, nil
+}
+
+// ImageFor builds the image of s when it has a build section and returns the
+// image to run. Built images are tagged by folder so that Docker's cache
+// makes the next build of the same folder quick.
+func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (string, error) {
+	if s.Context == "" {
+		return s.Image, nil
+	}
+	sum := sha256.Sum256([]byte(s.Context + "\x00" + s.Dockerfile))
+	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+		Context:        s.Context,
+		Dockerfile:     s.Dockerfile,
+		Repo:           "mlready-lab/" + sanitize(s.Name),
+		Tag:            hex.EncodeToString(sum[:6]),
+		KeepImage:      true,
+		BuildLogWriter: logs,
+	}}
+	tag, err := st.provider.BuildImage(ctx, &req)
+	if err != nil {
+		return "", fmt.Errorf("image for service %s does not build (%s in %s): %s", s.Name, s.Dockerfile, s.Context, buildCause(err))
+	}
+	return tag, nil
+}
+
+// Start creates and starts a container of s from image, on the stack's
+// network under its service name, and returns as soon as it runs.
+func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, error) {
+	nw, err := st.ensureNetwork(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := testcontainers.ContainerRequest{
+		Image:          image,
+		Env:            s.Env,
+		Labels:         map[string]string{LabelRun: st.runID, "org.mlready.service": s.Name},
+		Networks:       []string{nw.Name},
+		NetworkAliases: map[string][]string{nw.Name: {s.Name}},
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.Memory = st.limits.MemoryBytes
+			hc.MemorySwap = st.limits.MemoryBytes
+			pids := st.limits.PIDs
+			hc.PidsLimit = &pids
+			hc.NanoCPUs = int64(st.limits.CPUs * 1e9)
+			hc.ReadonlyRootfs = true
+			hc.CapDrop = []string{"ALL"}
+			hc.SecurityOpt = []string{"no-new-privileges:true"}
+			hc.Privileged = false
+			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
+			for _, t := range s.Tmpfs {
+				hc.Tmpfs[t] = "rw,size=512m,mode=1777"
+			}
+		},
+	}
+	if s.Port > 0 {
+		req.ExposedPorts = []string{strconv.Itoa(s.Port) + "/tcp"}
+	}
+	c, err := st.provider.CreateContainer(ctx, req)
+	if c != nil {
+		st.track(&Running{Service: s, container: c, client: st.client})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create container for service %s: %w", s.Name, err)
+	}
+	r := st.containers[len(st.containers)-1]
+	if err := c.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start container for service %s: %w", s.Name, err)
+	}
+	r.Started = time.Now()
+	if s.Port > 0 {
+		host, err := c.Host(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: find its host: %w", s.Name, err)
+		}
+		p, err := c.MappedPort(ctx, strconv.Itoa(s.Port)+"/tcp")
+		if err != nil {
+			if why := r.Exited(ctx); why != "" {
+				return nil, fmt.Errorf("service %s: %s", s.Name, why)
+			}
+			return nil, fmt.Errorf("service %s: find the host port of container port %d: %w", s.Name, s.Port, err)
+		}
+		r.URL = "http://" + net.JoinHostPort(host, strconv.Itoa(int(p.Num())))
+	}
+	return r, nil
+}
+
+func (st *Stack) track(r *Running) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.containers = append(st.containers, r)
+}
+
+func (st *Stack) ensureNetwork(ctx context.Context) (*testcontainers.DockerNetwork, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.network != nil {
+		return st.network, nil
+	}
+	nw, err := network.New(ctx, network.WithLabels(map[string]string{LabelRun: st.runID}))
+	if err != nil {
+		return nil, fmt.Errorf("create network: %w", err)
+	}
+	st.network = nw
+	return nw, nil
+}
+
+// Close removes every container, with its volumes, and the network that the
+// stack created. It uses its own deadline, not ctx's, so that it still
+// cleans up after a cancelled run.
+func (st *Stack) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var errs []error
+	for _, r := range st.containers {
+		if err := r.container.Terminate(ctx, testcontainers.StopTimeout(2*time.Second), testcontainers.RemoveVolumes()); err != nil {
+			errs = append(errs, fmt.Errorf("remove container of %s: %w", r.Name, err))
+		}
+	}
+	st.containers = nil
+	if st.network != nil {
+		if err := st.network.Remove(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("remove network: %w", err))
+		}
+		st.network = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Exited describes why the container is no longer running, with the end of
+// its log, or returns "" while it runs.
+func (r *Running) Exited(ctx context.Context) string {
+	state, err := r.container.State(ctx)
+	if err != nil {
+		return ""
+	}
+	if state.Running {
+		return ""
+	}
+	why := fmt.Sprintf("container of %s exited with code %d", r.Name, state.ExitCode)
+	if state.OOMKilled {
+		why += " (killed: out of memory)"
+	}
+	if tail := r.LogTail(ctx, 5); tail != "" {
+		why += "; its last log lines: " + tail
+	}
+	return why
+}
+
+// LogTail returns the last n lines of the container's output, joined.
+func (r *Running) LogTail(ctx context.Context, n int) string {
+	rc, err := r.container.Logs(ctx)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(io.LimitReader(rc, 1<<20))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// MemoryBytes is the container's memory as `docker stats` shows it: usage
+// less the inactive page cache.
+func (r *Running) MemoryBytes(ctx context.Context) (int64, error) {
+	res, err := r.client.ContainerStats(ctx, r.container.GetContainerID(), client.ContainerStatsOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("stats of %s: %w", r.Name, err)
+	}
+	defer res.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
+		return 0, fmt.Errorf("decode stats of %s: %w", r.Name, err)
+	}
+	used := int64(s.MemoryStats.Usage)
+	for _, k := range []string{"inactive_file", "total_inactive_file"} {
+		if v, ok := s.MemoryStats.Stats[k]; ok && int64(v) < used {
+			used -= int64(v)
+			break
+		}
+	}
+	if used <= 0 {
+		return 0, fmt.Errorf("stats of %s: no memory usage reported", r.Name)
+	}
+	return used, nil
+}
+
+// WaitListening waits until the service's port accepts connections, the
+// container exits, or timeout passes.
+func (r *Running) WaitListening(ctx context.Context, timeout time.Duration) error {
+	if r.URL == "" {
+		return nil
+	}
+	addr := strings.TrimPrefix(r.URL, "http://")
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if why := r.Exited(ctx); why != "" {
+			return errors.New(why)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("service %s never opened port %d within %s", r.Name, r.Port, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func sanitize(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, name)
+}
+
+// buildCause keeps the part of a build error that a learner can act on.
+func buildCause(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"build image: ", "Error response from daemon: "} {
+		if i := strings.LastIndex(msg, p); i >= 0 {
+			msg = msg[i+len(p):]
+		}
+	}
+	return strings.TrimSpace(msg)
+}
+
+// DockerfileIn returns s's Dockerfile relative to dir, for pointing a learner
+// at it; "" when s has no build.
+func (s Service) DockerfileIn(dir string) string {
+	if s.Context == "" {
+		return ""
+	}
+	rel, err := filepath.Rel(dir, filepath.Join(s.Context, s.Dockerfile))
+	if err != nil {
+		return ""
+	}
+	return rel
+}
