@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -79,6 +80,11 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 			an := Analyze(ctx, c, w.URL, w.Text)
 			s.Live, s.Health, s.Analyze, s.RetryAfter = live.Status, health.Status, an.Status, an.RetryAfter
 			s.Hung = s.Hung || live.TimedOut || health.TimedOut || an.TimedOut
+			if why := failedHealth(health); why != "" {
+				tl.Samples = append(tl.Samples, s)
+				tl.Stopped = why
+				return tl
+			}
 		}
 		tl.Samples = append(tl.Samples, s)
 		if s.Ready == http.StatusOK && tl.ReadyAt < 0 {
@@ -101,4 +107,20 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		case <-tick.C:
 		}
 	}
+}
+
+// failedHealth reads a /health answer whose status is "failed" and returns
+// the cause it gives, or "" for any other answer.
+func failedHealth(a Answer) string {
+	var h struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	if a.Status != http.StatusOK || json.Unmarshal(a.Body, &h) != nil || h.Status != "failed" {
+		return ""
+	}
+	if h.Reason == "" {
+		h.Reason = "no cause given"
+	}
+	return "/health reports status failed: " + h.Reason
 }

@@ -125,6 +125,7 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 	if err != nil {
 		return nil, err
 	}
+	tmpfsOwner := st.imageUser(ctx, image)
 	req := testcontainers.ContainerRequest{
 		Image:          image,
 		Env:            s.Env,
@@ -143,7 +144,7 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 			hc.Privileged = false
 			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
 			for _, t := range s.Tmpfs {
-				hc.Tmpfs[t] = "rw,size=512m,mode=1777"
+				hc.Tmpfs[t] = "rw,size=512m" + tmpfsOwner
 			}
 		},
 	}
@@ -177,6 +178,24 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 		r.URL = "http://" + net.JoinHostPort(host, strconv.Itoa(int(p.Num())))
 	}
 	return r, nil
+}
+
+// imageUser returns tmpfs options that give a writable folder to the user
+// the image runs as: a tmpfs mounted over a folder of the image takes that
+// folder's owner and mode, whatever mode it is given.
+func (st *Stack) imageUser(ctx context.Context, image string) string {
+	res, err := st.client.ImageInspect(ctx, image)
+	if err != nil || res.Config == nil {
+		return ",mode=1777"
+	}
+	uid, gid, _ := strings.Cut(res.Config.User, ":")
+	if _, err := strconv.Atoi(uid); err != nil {
+		return ",mode=1777"
+	}
+	if _, err := strconv.Atoi(gid); err != nil {
+		gid = uid
+	}
+	return ",uid=" + uid + ",gid=" + gid
 }
 
 func (st *Stack) track(r *Running) {

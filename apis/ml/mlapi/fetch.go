@@ -66,6 +66,11 @@ func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded boo
 	if !complete(res.path) {
 		return "", false, fmt.Errorf("download %s: model folder lacks one of %v", id, requiredFiles)
 	}
+	// Anything at final is an incomplete copy (complete said so above), and
+	// rename cannot replace a folder that is not empty: it goes first.
+	if err := os.RemoveAll(final); err != nil {
+		return "", false, fmt.Errorf("remove incomplete cached model %s: %w", final, err)
+	}
 	if err := os.Rename(res.path, final); err != nil {
 		return "", false, fmt.Errorf("move downloaded model into cache: %w", err)
 	}
