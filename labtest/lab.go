@@ -346,4 +346,3 @@ func (s *Session) Close() error {
 	}
 	return nil
 }
-

@@ -81,9 +81,15 @@ func failed(msg string, measured ...report.Measure) Outcome {
 	return Outcome{Passed: false, Message: msg, Measured: measured}
 }
 
-func ms(name string, v float64) report.Measure  { return report.Measure{Name: name, Value: round(v, 3), Unit: "ms"} }
-func sec(name string, v float64) report.Measure { return report.Measure{Name: name, Value: round(v, 3), Unit: "s"} }
-func mib(name string, v float64) report.Measure { return report.Measure{Name: name, Value: round(v, 1), Unit: "MiB"} }
+func ms(name string, v float64) report.Measure {
+	return report.Measure{Name: name, Value: round(v, 3), Unit: "ms"}
+}
+func sec(name string, v float64) report.Measure {
+	return report.Measure{Name: name, Value: round(v, 3), Unit: "s"}
+}
+func mib(name string, v float64) report.Measure {
+	return report.Measure{Name: name, Value: round(v, 1), Unit: "MiB"}
+}
 func times(name string, v float64) report.Measure {
 	return report.Measure{Name: name, Value: round(v, 2), Unit: "x"}
 }
