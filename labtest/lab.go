@@ -46,6 +46,7 @@ type Session struct {
 	logger   *slog.Logger
 	started  time.Time
 	stack    *stack.Stack
+	lock     *machineLock
 	env      *check.Env
 	// setupErr is why the services could not be brought up; every check
 	// then fails with it.
@@ -104,8 +105,12 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		s.setupErr = err
 		return s, nil
 	}
+	if s.lock, err = lockMachine(ctx); err != nil {
+		return nil, err
+	}
 	st, err := stack.New(ctx, stack.DefaultLimits)
 	if err != nil {
+		s.lock.release()
 		return nil, err
 	}
 	s.stack = st
@@ -336,6 +341,8 @@ func (s *Session) Report() *report.Report {
 
 // Close removes every container and network the session created.
 func (s *Session) Close() error {
+	defer s.lock.release()
+	s.lock = nil
 	if s.stack == nil {
 		return nil
 	}
