@@ -163,7 +163,13 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	images := map[string]string{}
 	for _, name := range startOrder(services) {
 		s.logger.Info("building image", "service", name)
-		img, err := s.stack.ImageFor(ctx, services[name], buildLog)
+		bctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
+		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
+		timedOut := bctx.Err() == context.DeadlineExceeded
+		cancel()
+		if timedOut {
+			return fmt.Errorf("image for service %s did not build within %s", name, time.Duration(s.spec.BuildTimeout))
+		}
 		if err != nil {
 			return err
 		}
@@ -249,7 +255,7 @@ func startOrder(services map[string]stack.Service) []string {
 
 func (s *Session) prebuild(ctx context.Context) error {
 	s.logger.Info("pre-build", "command", s.spec.Prebuild)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", s.spec.Prebuild)
 	cmd.Dir = s.dir
@@ -305,7 +311,13 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 		out = check.Outcome{Message: "Not run: " + s.setupErr.Error()}
 	} else {
 		s.logger.Info("running check", "check", id)
-		out = c.Run(ctx, s.env, th.Value)
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.CheckTimeout))
+		out = c.Run(cctx, s.env, th.Value)
+		if cctx.Err() == context.DeadlineExceeded {
+			out = check.Outcome{Measured: out.Measured, File: out.File, Message: fmt.Sprintf(
+				"The check did not finish within %s (%s).", time.Duration(s.spec.CheckTimeout), out.Message)}
+		}
+		cancel()
 	}
 	r := report.Check{
 		ID: id, Title: c.Title(), Passed: out.Passed, MaxPoints: cs.Points,

@@ -33,6 +33,10 @@ type Spec struct {
 	StartupTimeout Duration `yaml:"startup_timeout"`
 	// RequestTimeout bounds every request a check sends.
 	RequestTimeout Duration `yaml:"request_timeout"`
+	// BuildTimeout bounds the pre-build command and each image build.
+	BuildTimeout Duration `yaml:"build_timeout"`
+	// CheckTimeout bounds each check.
+	CheckTimeout Duration `yaml:"check_timeout"`
 	// Checks lists the checks to run, in order.
 	Checks []CheckSpec `yaml:"checks"`
 }
@@ -79,6 +83,8 @@ func DefaultSpec() Spec {
 		Env:            map[string]map[string]string{"hub": {"HUB_BANDWIDTH": "4MB"}},
 		StartupTimeout: Duration(120 * time.Second),
 		RequestTimeout: Duration(10 * time.Second),
+		BuildTimeout:   Duration(10 * time.Minute),
+		CheckTimeout:   Duration(3 * time.Minute),
 	}
 	for _, c := range check.All() {
 		s.Checks = append(s.Checks, CheckSpec{ID: c.ID(), Points: 20})
