@@ -18,7 +18,7 @@ import (
 )
 
 // modelDir is the committed sst2-mini fixture model.
-const modelDir = "/tmp/tester-devmodel/sst2-mini" // DEVTMP
+const modelDir = "../../../fixtures/models/sst2-mini"
 
 // fixture holds the one Classifier the package's tests share: loading takes
 // a fraction of a second, but there is no reason to pay for it per test.

@@ -167,7 +167,11 @@ func TestDownloadThenCache(t *testing.T) {
 
 	started := make(chan error, 1)
 	go func() { started <- svc.Start(context.Background()) }()
-	<-hub.entered
+	select {
+	case <-hub.entered:
+	case err := <-started:
+		t.Fatalf("Start returned before it downloaded model.onnx: %v", err)
+	}
 	assertNotReady(t, h, httpapi.StatusStarting, mlapi.PhaseDownloading, "1")
 	assert.Contains(t, do(t, h, http.MethodGet, "/ready", "", "").body["reason"], "downloading")
 	close(hub.gate)

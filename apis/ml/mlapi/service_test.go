@@ -22,7 +22,7 @@ import (
 )
 
 // fixtureDir is the committed sst2-mini fixture model.
-const fixtureDir = "/tmp/tester-devmodel/sst2-mini" // DEVTMP
+const fixtureDir = "../../../fixtures/models/sst2-mini"
 
 // modelFiles are the files of a model folder that the API needs.
 var modelFiles = []string{"model.onnx", "tokenizer.json", "config.json"}
