@@ -29,7 +29,7 @@ func Port(getenv func(string) string) string {
 // unknown paths (404) and wrong methods (405) with a JSON error.
 func NewRouter(logger *slog.Logger) *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, logRequests(logger))
+	r.Use(logRequests(logger), recoverJSON(logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
 	})
@@ -37,6 +37,25 @@ func NewRouter(logger *slog.Logger) *chi.Mux {
 		WriteError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
 	})
 	return r
+}
+
+// recoverJSON turns a panic in a handler into a logged error and a JSON 500,
+// so that even a bug answers in the contract's shape.
+func recoverJSON(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.Error("handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+					WriteError(w, http.StatusInternalServerError, "internal error")
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {

@@ -190,3 +190,18 @@ func TestHealthcheck(t *testing.T) {
 		assert.Equal(t, 1, httpapi.Healthcheck(addr[strings.LastIndex(addr, ":")+1:]))
 	})
 }
+
+func TestRouterAnswersAPanicWithJSONAndKeepsServing(t *testing.T) {
+	r := httpapi.NewRouter(slog.New(slog.DiscardHandler))
+	r.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("bug") })
+	r.Get("/fine", func(w http.ResponseWriter, _ *http.Request) { httpapi.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true}) })
+
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.JSONEq(t, `{"error":"internal error"}`, rec.Body.String())
+
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fine", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
+}
