@@ -108,7 +108,8 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if s.lock, err = lockMachine(ctx); err != nil {
 		return nil, err
 	}
-	st, err := stack.New(ctx, stack.DefaultLimits)
+	limits, _ := spec.Limits.stack() // validated above
+	st, err := stack.New(ctx, limits)
 	if err != nil {
 		s.lock.release()
 		return nil, err

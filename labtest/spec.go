@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlready/mlready/labtest/check"
+	"github.com/mlready/mlready/labtest/stack"
 )
 
 // SpecFile is the lab spec a tested folder may carry at its top.
@@ -37,6 +38,9 @@ type Spec struct {
 	BuildTimeout Duration `yaml:"build_timeout"`
 	// CheckTimeout bounds each check.
 	CheckTimeout Duration `yaml:"check_timeout"`
+	// Limits raise or lower what each container may use, up to
+	// stack.MaxLimits.
+	Limits LimitsSpec `yaml:"limits"`
 	// Checks lists the checks to run, in order.
 	Checks []CheckSpec `yaml:"checks"`
 }
@@ -48,6 +52,21 @@ type Roles struct {
 	// Ports override the container ports read from the compose file.
 	TraditionalPort int `yaml:"traditional_port"`
 	MLPort          int `yaml:"ml_port"`
+}
+
+// LimitsSpec is the limits section of a spec; zero keeps the default.
+type LimitsSpec struct {
+	MemoryMB int64   `yaml:"memory_mb"`
+	PIDs     int64   `yaml:"pids"`
+	CPUs     float64 `yaml:"cpus"`
+}
+
+func (l LimitsSpec) stack() (stack.Limits, error) {
+	lim, err := stack.Limits{MemoryBytes: l.MemoryMB << 20, PIDs: l.PIDs, CPUs: l.CPUs}.Within()
+	if err != nil {
+		return lim, fmt.Errorf("lab spec limits: %w", err)
+	}
+	return lim, nil
 }
 
 // CheckSpec configures one check.
@@ -86,7 +105,7 @@ func DefaultSpec() Spec {
 		BuildTimeout:   Duration(10 * time.Minute),
 		CheckTimeout:   Duration(3 * time.Minute),
 	}
-	for _, c := range check.All() {
+	for _, c := range check.Lab() {
 		s.Checks = append(s.Checks, CheckSpec{ID: c.ID(), Points: 20})
 	}
 	return s
@@ -126,6 +145,9 @@ func specFor(dir, path string) (Spec, error) {
 
 // validate checks the spec against the checks it may choose from.
 func (s Spec) validate(registry []check.Check) error {
+	if _, err := s.Limits.stack(); err != nil {
+		return err
+	}
 	if s.Services.Traditional == "" || s.Services.ML == "" {
 		return fmt.Errorf("lab spec: services.traditional and services.ml must name compose services")
 	}

@@ -7,6 +7,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/mlready/mlready/labtest/observe"
@@ -61,9 +62,16 @@ type Env struct {
 	Texts []string
 }
 
-// All returns the lab's checks in the order they run. To add a check for a
-// new lab, write a file with a type that implements Check and add it here.
+// All returns every check a lab spec may choose, the lab's five first, in
+// the order they run. To add a check for a new lab, write a file with a type
+// that implements Check and add it here.
 func All() []Check {
+	return append(Lab(), Soak{})
+}
+
+// Lab returns the checks of this repository's lab: its four observations
+// and the cold start that follows from them.
+func Lab() []Check {
 	return []Check{ReadinessDelay{}, ColdStart{}, LatencyRatio{}, MemoryRatio{}, LoadVariance{}}
 }
 
@@ -98,9 +106,6 @@ func count(name string, v int) report.Measure {
 }
 
 func round(v float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	return float64(int64(v*p+0.5)) / p
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
 }

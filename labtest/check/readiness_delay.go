@@ -46,7 +46,9 @@ func (ReadinessDelay) Run(_ context.Context, env *Env, threshold float64) Outcom
 			Measured: []report.Measure{sec("traditional_ready", tradAt)}}
 	}
 	mlAt := ml.ReadyAt.Seconds()
-	notReady, liveWhileLoading, firstAnswer := 0, false, 0
+	// liveOK and liveBad count /live answers while loading; a /live that
+	// got no answer is counted by cold-start as a hang, not here.
+	notReady, liveOK, liveBad, firstAnswer := 0, 0, 0, 0
 	for _, s := range ml.Samples {
 		if s.Ready == 0 {
 			continue
@@ -56,8 +58,12 @@ func (ReadinessDelay) Run(_ context.Context, env *Env, threshold float64) Outcom
 		}
 		if s.At < ml.ReadyAt && s.Ready == http.StatusServiceUnavailable {
 			notReady++
-			if s.Live == http.StatusOK {
-				liveWhileLoading = true
+			switch s.Live {
+			case 0:
+			case http.StatusOK:
+				liveOK++
+			default:
+				liveBad++
 			}
 		}
 	}
@@ -72,7 +78,7 @@ func (ReadinessDelay) Run(_ context.Context, env *Env, threshold float64) Outcom
 		out.Message = fmt.Sprintf("The ML API said ready on its very first answer (%.2f s after its container started), before its model could have loaded. /ready must answer 503 until the model is loaded and warmed up.", mlAt)
 	case notReady == 0:
 		out.Message = fmt.Sprintf("The ML API was never seen answering /ready with 503 while loading (first answer: %d). It must say 503 until it can serve.", firstAnswer)
-	case !liveWhileLoading:
+	case liveOK == 0 || liveBad > 0:
 		out.Message = "While the ML API was loading, /live did not answer 200: liveness must stay 200 while the process is healthy but not ready, or the orchestrator restarts it in a loop."
 	case gap < threshold:
 		out.Message = fmt.Sprintf("The ML API was ready %.2f s after the traditional one; expected at least %.2f s, as loading a model takes time.", gap, threshold)

@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -28,7 +29,8 @@ type Timeline struct {
 	// ReadyAt is when /ready first answered 200; negative if it never did.
 	ReadyAt time.Duration
 	// Stopped says why watching ended early: the container exited, or
-	// start-up ran out of time. Empty when the service became ready.
+	// start-up ran out of time. Empty when the service became ready and
+	// served /analyze.
 	Stopped string
 }
 
@@ -98,6 +100,12 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		}
 		if time.Now().After(deadline) {
 			tl.Stopped = "not ready within " + w.Timeout.String() + " of the container starting"
+			if tl.ReadyAt >= 0 {
+				// Ready, yet not serving: say so, or the learner hunts for a
+				// readiness bug that is not there.
+				tl.Stopped = fmt.Sprintf("ready after %s, but /analyze answered 200 only %d of %d times within %s of the container starting",
+					tl.ReadyAt.Round(time.Millisecond), served, afterReady, w.Timeout)
+			}
 			return tl
 		}
 		select {

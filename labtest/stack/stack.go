@@ -37,6 +37,32 @@ type Limits struct {
 // DefaultLimits suit the lab's two APIs on a 2-core machine.
 var DefaultLimits = Limits{MemoryBytes: 1 << 30, PIDs: 256, CPUs: 2}
 
+// MaxLimits is the ceiling a lab spec may raise the limits to.
+var MaxLimits = Limits{MemoryBytes: 4 << 30, PIDs: 1024, CPUs: 4}
+
+// Within returns l with every limit set and none above MaxLimits, or an
+// error naming the one that is too high.
+func (l Limits) Within() (Limits, error) {
+	if l.MemoryBytes == 0 {
+		l.MemoryBytes = DefaultLimits.MemoryBytes
+	}
+	if l.PIDs == 0 {
+		l.PIDs = DefaultLimits.PIDs
+	}
+	if l.CPUs == 0 {
+		l.CPUs = DefaultLimits.CPUs
+	}
+	switch {
+	case l.MemoryBytes < 0 || l.MemoryBytes > MaxLimits.MemoryBytes:
+		return l, fmt.Errorf("memory limit %d MiB is outside 1..%d MiB", l.MemoryBytes>>20, MaxLimits.MemoryBytes>>20)
+	case l.PIDs < 0 || l.PIDs > MaxLimits.PIDs:
+		return l, fmt.Errorf("pids limit %d is outside 1..%d", l.PIDs, MaxLimits.PIDs)
+	case l.CPUs < 0 || l.CPUs > MaxLimits.CPUs:
+		return l, fmt.Errorf("cpu limit %g is outside 0..%g", l.CPUs, MaxLimits.CPUs)
+	}
+	return l, nil
+}
+
 // Stack is a set of running services. Create it with New, start services
 // with Build and Start, and always call Close.
 type Stack struct {
@@ -142,6 +168,8 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 			hc.CapDrop = []string{"ALL"}
 			hc.SecurityOpt = []string{"no-new-privileges:true"}
 			hc.Privileged = false
+			// A service that floods its log must not fill the disk.
+			hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "1"}}
 			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
 			for _, t := range s.Tmpfs {
 				hc.Tmpfs[t] = "rw,size=512m" + tmpfsOwner
