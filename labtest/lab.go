@@ -69,6 +69,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	for _, c := range s.spec.Checks {
 		s.Run(ctx, c.ID)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("grading cancelled: %w", err)
+	}
 	return s.Report(), nil
 }
 
@@ -204,7 +207,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
-		cs := &check.Service{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, File: svc.DockerfileIn(s.dir)}
+		cs := &check.Service{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, PrivateMemory: r.PrivateMemoryBytes, File: svc.DockerfileIn(s.dir)}
 		if role == "ml" {
 			env.ML = cs
 		} else {

@@ -49,6 +49,9 @@ type Service struct {
 	Startup *observe.Timeline
 	// Memory reads its container's memory in bytes, as `docker stats` does.
 	Memory func(context.Context) (int64, error)
+	// PrivateMemory reads its container's anonymous memory in bytes (no
+	// page cache): the steadier measure of growth over time.
+	PrivateMemory func(context.Context) (int64, error)
 	// File is the file that builds it (its Dockerfile), for hints.
 	File string
 }

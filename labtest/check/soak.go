@@ -41,7 +41,8 @@ func (Soak) Lesson() string {
 	return "A service in production meets every kind of input at once: bad requests must cost a 4xx, never a crash, a mixed-up answer or a leak."
 }
 
-// Threshold implements Check: memory after the soak over memory before.
+// Threshold implements Check: private memory (heap, no page cache) after
+// the soak over private memory after the warm-up.
 func (Soak) Threshold() report.Measure {
 	return report.Measure{Name: "max_memory_growth", Value: 1.5, Unit: "x"}
 }
@@ -83,7 +84,7 @@ func (Soak) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 		measured = append(measured,
 			count(who+"_good", res.good), count(who+"_good_wrong", res.goodWrong),
 			count(who+"_bad", res.bad), count(who+"_bad_wrong", res.badWrong),
-			mib(who+"_memory_before", float64(res.memBefore)/(1<<20)), mib(who+"_memory_after", float64(res.memAfter)/(1<<20)),
+			mib(who+"_private_memory_before", float64(res.memBefore)/(1<<20)), mib(who+"_private_memory_after", float64(res.memAfter)/(1<<20)),
 			times(who+"_memory_growth", growth))
 		if res.goodWrong > 0 {
 			passed = false
@@ -133,7 +134,7 @@ func soak(ctx context.Context, env *Env, s *Service) (*soakResult, error) {
 	if _, err := mixedTraffic(ctx, env, s, solo, soakWarmup); err != nil {
 		return nil, err
 	}
-	before, err := s.Memory(ctx)
+	before, err := s.PrivateMemory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func soak(ctx context.Context, env *Env, s *Service) (*soakResult, error) {
 		return nil, err
 	}
 	res.memBefore = before
-	if res.memAfter, err = s.Memory(ctx); err != nil {
+	if res.memAfter, err = s.PrivateMemory(ctx); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -305,21 +305,46 @@ func (r *Running) LogTail(ctx context.Context, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// MemoryBytes is the container's memory as `docker stats` shows it: usage
-// less the inactive page cache.
-func (r *Running) MemoryBytes(ctx context.Context) (int64, error) {
+func (r *Running) memoryStats(ctx context.Context) (container.MemoryStats, error) {
 	res, err := r.client.ContainerStats(ctx, r.container.GetContainerID(), client.ContainerStatsOptions{})
 	if err != nil {
-		return 0, fmt.Errorf("stats of %s: %w", r.Name, err)
+		return container.MemoryStats{}, fmt.Errorf("stats of %s: %w", r.Name, err)
 	}
 	defer res.Body.Close()
 	var s container.StatsResponse
 	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
-		return 0, fmt.Errorf("decode stats of %s: %w", r.Name, err)
+		return container.MemoryStats{}, fmt.Errorf("decode stats of %s: %w", r.Name, err)
 	}
-	used := int64(s.MemoryStats.Usage)
+	return s.MemoryStats, nil
+}
+
+// PrivateMemoryBytes is the container's anonymous memory (heap, stacks):
+// what its processes allocated, without any page cache. Unlike MemoryBytes
+// it does not jump when the kernel moves a binary's pages between its
+// cache lists, so it shows growth over time faithfully.
+func (r *Running) PrivateMemoryBytes(ctx context.Context) (int64, error) {
+	s, err := r.memoryStats(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range []string{"anon", "total_rss", "rss"} {
+		if v, ok := s.Stats[k]; ok && v > 0 {
+			return int64(v), nil
+		}
+	}
+	return 0, fmt.Errorf("stats of %s: no anonymous memory reported", r.Name)
+}
+
+// MemoryBytes is the container's memory as `docker stats` shows it: usage
+// less the inactive page cache.
+func (r *Running) MemoryBytes(ctx context.Context) (int64, error) {
+	s, err := r.memoryStats(ctx)
+	if err != nil {
+		return 0, err
+	}
+	used := int64(s.Usage)
 	for _, k := range []string{"inactive_file", "total_inactive_file"} {
-		if v, ok := s.MemoryStats.Stats[k]; ok && int64(v) < used {
+		if v, ok := s.Stats[k]; ok && int64(v) < used {
 			used -= int64(v)
 			break
 		}
