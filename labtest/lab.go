@@ -46,6 +46,7 @@ type Session struct {
 	logger   *slog.Logger
 	started  time.Time
 	stack    *stack.Stack
+	running  []*stack.Running
 	lock     *machineLock
 	env      *check.Env
 	// setupErr is why the services could not be brought up; every check
@@ -207,6 +208,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
+		s.running = append(s.running, r)
 		cs := &check.Service{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, PrivateMemory: r.PrivateMemoryBytes, File: svc.DockerfileIn(s.dir)}
 		if role == "ml" {
 			env.ML = cs
@@ -278,6 +280,27 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// exits describes services under test whose containers are gone, so that a
+// check that failed because of it says so.
+func (s *Session) exits(ctx context.Context) string {
+	var msg string
+	for _, r := range s.running {
+		if why := r.Exited(ctx); why != "" {
+			msg += " (" + why + ")"
+		}
+	}
+	return msg
+}
+
+// RunID is the value of the stack.LabelRun label on everything this
+// session created.
+func (s *Session) RunID() string {
+	if s.stack == nil {
+		return ""
+	}
+	return s.stack.RunID()
+}
+
 // Checks lists the ids of the checks this lab runs, in order.
 func (s *Session) Checks() []string {
 	ids := make([]string, len(s.spec.Checks))
@@ -322,6 +345,9 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 				"The check did not finish within %s (%s).", time.Duration(s.spec.CheckTimeout), out.Message)}
 		}
 		cancel()
+		if !out.Passed {
+			out.Message += s.exits(ctx)
+		}
 	}
 	r := report.Check{
 		ID: id, Title: c.Title(), Passed: out.Passed, MaxPoints: cs.Points,

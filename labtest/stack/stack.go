@@ -121,6 +121,9 @@ func New(ctx context.Context, limits Limits) (*Stack, error) {
 	return &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits}, nil
 }
 
+// RunID is the value of LabelRun on everything this stack creates.
+func (st *Stack) RunID() string { return st.runID }
+
 // ImageFor builds the image of s when it has a build section and returns the
 // image to run. Built images are tagged by folder so that Docker's cache
 // makes the next build of the same folder quick.

@@ -1,0 +1,140 @@
+package labtest_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/labtest"
+	"github.com/mlready/mlready/labtest/stack"
+)
+
+// leftovers lists the containers, networks and volumes a run left behind.
+func leftovers(t *testing.T, runID string) string {
+	t.Helper()
+	require.NotEmpty(t, runID)
+	var out strings.Builder
+	for _, args := range [][]string{
+		{"ps", "-aq", "--filter", "label=" + stack.LabelRun + "=" + runID},
+		{"network", "ls", "-q", "--filter", "label=" + stack.LabelRun + "=" + runID},
+		{"volume", "ls", "-q", "--filter", "label=" + stack.LabelRun + "=" + runID},
+	} {
+		b, err := exec.Command("docker", args...).CombinedOutput()
+		require.NoError(t, err, string(b))
+		out.Write(b)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// TestFaultImageBuildFailsHalfway: an image whose Dockerfile fails at its
+// second step gives a report naming the service and the cause, within
+// seconds, and leaves nothing behind.
+func TestFaultImageBuildFailsHalfway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds images; skipped with -short")
+	}
+	dir := t.TempDir()
+	write := func(name, body string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	write("present.txt", "here")
+	write("Dockerfile", "FROM scratch\nCOPY present.txt /present.txt\nCOPY missing-binary /app\nENTRYPOINT [\"/app\"]\n")
+	write("docker-compose.yml", "services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n")
+	write(labtest.SpecFile, "prebuild: \"\"\n")
+
+	start := time.Now()
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	require.NoError(t, err)
+	runID := s.RunID()
+	r := s.Run(t.Context(), "latency-ratio")
+	require.NoError(t, s.Close())
+
+	assert.False(t, r.Passed)
+	assert.Contains(t, r.Message, "does not build")
+	assert.Contains(t, r.Message, "missing-binary")
+	assert.Contains(t, s.Report().Error, "does not build")
+	assert.Less(t, time.Since(start), 60*time.Second)
+	assert.Empty(t, leftovers(t, runID))
+}
+
+// TestFaultMLContainerKilled: when the ML API's container dies after
+// start-up, the checks that follow fail at once with a message that says
+// the container exited, none hangs, and nothing is left behind. The host's
+// ports 8001 and 8002 are taken meanwhile: the lab publishes on free ports
+// and does not mind.
+func TestFaultMLContainerKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers; skipped with -short")
+	}
+	for _, port := range []string{"8001", "8002"} {
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			t.Cleanup(func() { ln.Close() })
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	s, err := labtest.Open(ctx, labtest.Options{Dir: "..", Logger: testLogger(t)})
+	require.NoError(t, err)
+	runID := s.RunID()
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		assert.Empty(t, leftovers(t, runID), "containers, networks or volumes left behind")
+	})
+	require.Empty(t, s.Report().Error)
+
+	ids, err := exec.Command("docker", "ps", "-q", "--filter", "label="+stack.LabelRun+"="+runID,
+		"--filter", "label=org.mlready.service=ml-api").Output()
+	require.NoError(t, err)
+	require.NotEmpty(t, strings.TrimSpace(string(ids)))
+	require.NoError(t, exec.Command("docker", "kill", strings.TrimSpace(string(ids))).Run())
+
+	start := time.Now()
+	for _, id := range []string{"latency-ratio", "memory-ratio"} {
+		r := s.Run(ctx, id)
+		assert.False(t, r.Passed, id)
+		assert.Contains(t, r.Message, "container of ml-api exited", id)
+	}
+	assert.Less(t, time.Since(start), 30*time.Second, "checks against a dead container must fail fast")
+}
+
+// TestFaultNoDockerEngine: with no Docker engine, opening a lab fails at
+// once with one message naming the cause. The engine is hidden by mounting
+// /dev/null over its socket in a private mount namespace, so the test needs
+// root and unshare(1); it re-runs this test binary there.
+func TestFaultNoDockerEngine(t *testing.T) {
+	if os.Getenv("MLREADY_HIDDEN_DOCKER") == "1" {
+		_, err := labtest.Open(t.Context(), labtest.Options{Dir: ".."})
+		require.Error(t, err)
+		t.Log("open error:", err)
+		assert.Contains(t, err.Error(), "Docker engine is not reachable")
+		return
+	}
+	if testing.Short() {
+		t.Skip("needs root and unshare; skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("hiding the Docker engine needs root")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("hiding the Docker engine needs unshare(1)")
+	}
+	script := `for s in /var/run/docker.sock /run/docker.sock; do [ -e "$s" ] && mount --bind /dev/null "$s"; done; exec "$@"`
+	cmd := exec.CommandContext(t.Context(), unshare, "-m", "sh", "-c", script, "sh", os.Args[0], "-test.run=^TestFaultNoDockerEngine$", "-test.v")
+	cmd.Env = append(os.Environ(), "MLREADY_HIDDEN_DOCKER=1", "DOCKER_HOST=")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Log(string(out))
+	require.NoError(t, err, "the lab must report a missing engine as an error, which the inner test expects")
+	assert.Contains(t, string(out), "Docker engine is not reachable")
+	assert.Less(t, time.Since(start), 30*time.Second)
+}
