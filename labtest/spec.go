@@ -1,7 +1,9 @@
 package labtest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,6 +64,9 @@ type LimitsSpec struct {
 }
 
 func (l LimitsSpec) stack() (stack.Limits, error) {
+	if l.MemoryMB < 0 || l.MemoryMB > stack.MaxLimits.MemoryBytes>>20 {
+		return stack.Limits{}, fmt.Errorf("lab spec limits: memory limit %d MiB is outside 1..%d MiB", l.MemoryMB, stack.MaxLimits.MemoryBytes>>20)
+	}
 	lim, err := stack.Limits{MemoryBytes: l.MemoryMB << 20, PIDs: l.PIDs, CPUs: l.CPUs}.Within()
 	if err != nil {
 		return lim, fmt.Errorf("lab spec limits: %w", err)
@@ -121,7 +126,10 @@ func LoadSpec(path string) (Spec, error) {
 	}
 	checks := s.Checks
 	s.Checks = nil
-	if err := yaml.Unmarshal(b, &s); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	// A misspelt key must not silently fall back to a default.
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && err != io.EOF {
 		return Spec{}, fmt.Errorf("parse lab spec %s: %w", path, err)
 	}
 	if s.Checks == nil {

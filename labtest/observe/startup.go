@@ -124,7 +124,9 @@ func failedHealth(a Answer) string {
 		Status string `json:"status"`
 		Reason string `json:"reason"`
 	}
-	if a.Status != http.StatusOK || json.Unmarshal(a.Body, &h) != nil || h.Status != "failed" {
+	// Any status counts: /health should answer 200, but one that answers 503
+	// with a failed status is just as clearly not going to become ready.
+	if a.Status == 0 || json.Unmarshal(a.Body, &h) != nil || h.Status != "failed" {
 		return ""
 	}
 	if h.Reason == "" {

@@ -158,15 +158,23 @@ func environment(n yaml.Node) (map[string]string, error) {
 	switch n.Kind {
 	case 0:
 	case yaml.MappingNode:
-		var m map[string]any
+		// Values are taken as written: decoded to numbers, REVISION: 1.10
+		// would become "1.1".
+		var m map[string]yaml.Node
 		if err := n.Decode(&m); err != nil {
 			return nil, fmt.Errorf("environment: %w", err)
 		}
 		for k, v := range m {
-			if v == nil {
+			if v.Kind == yaml.AliasNode {
+				v = *v.Alias
+			}
+			switch {
+			case v.Kind != yaml.ScalarNode:
+				return nil, fmt.Errorf("environment: %s must be a single value", k)
+			case v.ShortTag() == "!!null":
 				continue // "NAME:" with no value passes the host's, which we never do
 			}
-			env[k] = fmt.Sprint(v)
+			env[k] = v.Value
 		}
 	case yaml.SequenceNode:
 		var l []string
@@ -258,11 +266,17 @@ func stringList(n yaml.Node) []string {
 	return nil
 }
 
-var variable = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}`)
+// variable matches $$ too, so that one left-to-right pass reads "$${NAME}"
+// as the literal "${NAME}", as compose does.
+var variable = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}`)
 
 // interpolate replaces ${NAME:-default} and ${NAME-default} by the default
 // and ${NAME} by nothing, and $$ by $.
 func interpolate(s string) string {
-	s = variable.ReplaceAllString(s, "$2")
-	return strings.ReplaceAll(s, "$$", "$")
+	return variable.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		return variable.FindStringSubmatch(m)[2]
+	})
 }

@@ -1,0 +1,90 @@
+package check_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/mlready/mlready/labtest/check"
+)
+
+func TestMemoryRatio(t *testing.T) {
+	tests := []struct {
+		name      string
+		trad, ml  func(context.Context) (int64, error)
+		mlStatus  int
+		threshold float64 // 0: the check's default
+		pass      bool
+		msg       []string
+		want      map[string]float64
+	}{
+		{
+			name: "8 MiB against 120 MiB",
+			trad: memory(8), ml: memory(120), pass: true,
+			msg:  []string{"ML 120.0 MiB, traditional 8.0 MiB, 15.0x", "at least 10x"},
+			want: map[string]float64{"traditional_memory": 8, "ml_memory": 120, "memory_ratio": 15},
+		},
+		{
+			name: "8 MiB against 40 MiB",
+			trad: memory(8), ml: memory(40),
+			msg:  []string{"40.0 MiB", "only 5.0x", "8.0 MiB", "expected at least 10x", "Is the model really loaded"},
+			want: map[string]float64{"memory_ratio": 5},
+		},
+		{
+			name: "the median of three readings: one spike does not decide",
+			trad: memory(8, 300, 8.5), ml: memory(119, 121, 120), pass: true,
+			want: map[string]float64{"traditional_memory": 8.5, "ml_memory": 120},
+		},
+		{
+			name: "the lab spec's threshold is used",
+			trad: memory(8), ml: memory(120), threshold: 20,
+			msg: []string{"expected at least 20x"},
+		},
+		{
+			name: "memory cannot be read",
+			trad: memory(8), ml: func(context.Context) (int64, error) {
+				return 0, errors.New("stats of ml-api: no memory usage reported")
+			},
+			msg: []string{"Reading the ML API's memory failed", "no memory usage reported"},
+		},
+		{
+			name: "traffic fails",
+			trad: memory(8), ml: memory(120), mlStatus: http.StatusInternalServerError,
+			msg: []string{"Sending traffic failed", "ML API answered /analyze with 500"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ml := &fakeAPI{status: tt.mlStatus}
+			env := httpEnv(t, &fakeAPI{}, ml)
+			var servedBeforeReading int64 = -1
+			env.Traditional.Memory = func(ctx context.Context) (int64, error) {
+				if servedBeforeReading < 0 {
+					servedBeforeReading = ml.served.Load()
+				}
+				return tt.trad(ctx)
+			}
+			env.ML.Memory = tt.ml
+			th := tt.threshold
+			if th == 0 {
+				th = check.MemoryRatio{}.Threshold().Value
+			}
+
+			out := check.MemoryRatio{}.Run(t.Context(), env, th)
+
+			assert.Equal(t, tt.pass, out.Passed, out.Message)
+			for _, s := range tt.msg {
+				assert.Contains(t, out.Message, s)
+			}
+			for name, v := range tt.want {
+				assert.Equal(t, v, measured(t, out.Measured, name), name)
+			}
+			if tt.mlStatus == 0 {
+				assert.EqualValues(t, 50, servedBeforeReading, "memory is read after the services served traffic")
+			}
+		})
+	}
+}

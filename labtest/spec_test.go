@@ -1,0 +1,348 @@
+package labtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/mlready/mlready/labtest/check"
+)
+
+// writeFile writes content to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	return path
+}
+
+func TestDefaultSpec(t *testing.T) {
+	s := DefaultSpec()
+	require.Len(t, s.Checks, 5)
+	total := 0
+	for i, c := range check.Lab() {
+		assert.Equal(t, c.ID(), s.Checks[i].ID, "checks run in check.Lab's order")
+		assert.Equal(t, 20, s.Checks[i].Points, c.ID())
+		assert.Nil(t, s.Checks[i].Threshold, "%s keeps the check's own threshold", c.ID())
+		total += s.Checks[i].Points
+	}
+	assert.Equal(t, 100, total)
+	assert.Equal(t, "docker-compose.yml", s.Compose)
+	assert.Equal(t, Roles{Traditional: "traditional-api", ML: "ml-api"}, s.Services)
+	assert.Equal(t, "4MB", s.Env["hub"]["HUB_BANDWIDTH"], "the hub is slowed so the download phase is seen")
+	for name, d := range map[string]Duration{
+		"startup": s.StartupTimeout, "request": s.RequestTimeout, "build": s.BuildTimeout, "check": s.CheckTimeout,
+	} {
+		assert.Positive(t, time.Duration(d), name)
+	}
+	assert.NoError(t, s.validate(check.All()))
+
+	// Each call is a fresh spec: changing one must not change the next.
+	s.Env["hub"]["HUB_BANDWIDTH"] = "0"
+	s.Checks[0].Points = 0
+	assert.Equal(t, "4MB", DefaultSpec().Env["hub"]["HUB_BANDWIDTH"])
+	assert.Equal(t, 20, DefaultSpec().Checks[0].Points)
+}
+
+func TestLoadSpec(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		check   func(t *testing.T, s Spec)
+		wantErr []string
+	}{
+		{
+			name:  "an empty file is the default lab",
+			yaml:  "",
+			check: func(t *testing.T, s Spec) { assert.Equal(t, DefaultSpec(), s) },
+		},
+		{
+			name: "only checks: everything else keeps its default",
+			yaml: "checks: [{id: latency-ratio, points: 50, threshold: 20}]\n",
+			check: func(t *testing.T, s Spec) {
+				require.Len(t, s.Checks, 1)
+				assert.Equal(t, "latency-ratio", s.Checks[0].ID)
+				assert.Equal(t, 50, s.Checks[0].Points)
+				require.NotNil(t, s.Checks[0].Threshold)
+				assert.Equal(t, 20.0, *s.Checks[0].Threshold)
+				d := DefaultSpec()
+				assert.Equal(t, d.Compose, s.Compose)
+				assert.Equal(t, d.Prebuild, s.Prebuild)
+				assert.Equal(t, d.Services, s.Services)
+				assert.Equal(t, d.Env, s.Env)
+				assert.Equal(t, d.StartupTimeout, s.StartupTimeout)
+				assert.Equal(t, d.Lab, s.Lab)
+			},
+		},
+		{
+			name: "no checks: all five at 20 points",
+			yaml: "lab: my-lab\n",
+			check: func(t *testing.T, s Spec) {
+				assert.Equal(t, "my-lab", s.Lab)
+				assert.Equal(t, DefaultSpec().Checks, s.Checks)
+			},
+		},
+		{
+			name: "one role renamed: the other keeps its default",
+			yaml: "services:\n  ml: inference\n  ml_port: 9000\n",
+			check: func(t *testing.T, s Spec) {
+				assert.Equal(t, Roles{Traditional: "traditional-api", ML: "inference", MLPort: 9000}, s.Services)
+			},
+		},
+		{
+			name: "an empty pre-build turns it off",
+			yaml: "prebuild: \"\"\n",
+			check: func(t *testing.T, s Spec) {
+				assert.Empty(t, s.Prebuild)
+			},
+		},
+		{
+			name: "env for one service keeps the hub's",
+			yaml: "env:\n  ml-api:\n    MODEL_ID: org/model\n",
+			check: func(t *testing.T, s Spec) {
+				assert.Equal(t, map[string]map[string]string{
+					"hub": {"HUB_BANDWIDTH": "4MB"}, "ml-api": {"MODEL_ID": "org/model"},
+				}, s.Env)
+			},
+		},
+		{
+			name: "durations",
+			yaml: "startup_timeout: 90s\ncheck_timeout: 1m30s\nrequest_timeout: 500ms\n",
+			check: func(t *testing.T, s Spec) {
+				assert.Equal(t, Duration(90*time.Second), s.StartupTimeout)
+				assert.Equal(t, Duration(90*time.Second), s.CheckTimeout)
+				assert.Equal(t, Duration(500*time.Millisecond), s.RequestTimeout)
+				assert.Equal(t, DefaultSpec().BuildTimeout, s.BuildTimeout)
+			},
+		},
+		{
+			name:    "a duration that is not one names its line",
+			yaml:    "lab: x\nstartup_timeout: abc\n",
+			wantErr: []string{"parse lab spec", "line 2", `"abc"`},
+		},
+		{
+			name:    "a duration without a unit",
+			yaml:    "\n\n\nbuild_timeout: 90\n",
+			wantErr: []string{"line 4", "missing unit"},
+		},
+		{
+			name:    "not YAML",
+			yaml:    "checks: [\n",
+			wantErr: []string{"parse lab spec"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), SpecFile, tt.yaml)
+
+			s, err := LoadSpec(path)
+
+			if tt.wantErr != nil {
+				require.Error(t, err)
+				for _, w := range tt.wantErr {
+					assert.Contains(t, err.Error(), w)
+				}
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, s)
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		_, err := LoadSpec(filepath.Join(t.TempDir(), "nope.yaml"))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "read lab spec")
+	})
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{in: "90s", want: 90 * time.Second},
+		{in: "2m", want: 2 * time.Minute},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: "abc", wantErr: "line 1"},
+		{in: "10", wantErr: "missing unit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var v struct {
+				D Duration `yaml:"d"`
+			}
+			err := yaml.Unmarshal([]byte("d: "+tt.in), &v)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, time.Duration(v.D))
+		})
+	}
+}
+
+func TestSpecValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(s *Spec)
+		wantErr string
+	}{
+		{name: "defaults", change: func(*Spec) {}},
+		{name: "a subset of checks", change: func(s *Spec) { s.Checks = []CheckSpec{{ID: "cold-start", Points: 100}} }},
+		{name: "zero points", change: func(s *Spec) { s.Checks[2].Points = 0 }},
+		{
+			name:    "unknown check",
+			change:  func(s *Spec) { s.Checks = append(s.Checks, CheckSpec{ID: "latency", Points: 5}) },
+			wantErr: `lab spec: no check "latency"`,
+		},
+		{
+			name:    "duplicate check",
+			change:  func(s *Spec) { s.Checks = append(s.Checks, CheckSpec{ID: "memory-ratio", Points: 5}) },
+			wantErr: `check "memory-ratio" is listed twice`,
+		},
+		{
+			name:    "negative points",
+			change:  func(s *Spec) { s.Checks[1].Points = -5 },
+			wantErr: `check "cold-start" has negative points`,
+		},
+		{name: "limits within the ceiling", change: func(s *Spec) { s.Limits = LimitsSpec{MemoryMB: 4096, PIDs: 512, CPUs: 1.5} }},
+		{
+			name:    "memory above the ceiling",
+			change:  func(s *Spec) { s.Limits.MemoryMB = 8192 },
+			wantErr: "lab spec limits: memory limit 8192 MiB is outside 1..4096 MiB",
+		},
+		{
+			name:    "negative cpus",
+			change:  func(s *Spec) { s.Limits.CPUs = -1 },
+			wantErr: "lab spec limits: cpu limit -1 is outside",
+		},
+		{
+			name:    "pids above the ceiling",
+			change:  func(s *Spec) { s.Limits.PIDs = 100000 },
+			wantErr: "lab spec limits: pids limit 100000 is outside",
+		},
+		{
+			name:   "the soak check may be chosen",
+			change: func(s *Spec) { s.Checks = []CheckSpec{{ID: "soak", Points: 100}} },
+		},
+		{
+			name:    "no ML service",
+			change:  func(s *Spec) { s.Services.ML = "" },
+			wantErr: "services.traditional and services.ml must name compose services",
+		},
+		{
+			name:    "no traditional service",
+			change:  func(s *Spec) { s.Services.Traditional = "" },
+			wantErr: "services.traditional and services.ml must name compose services",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := DefaultSpec()
+			tt.change(&s)
+			err := s.validate(check.All())
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+// TestShippedSpecs: every spec in specs/ loads and validates, so that the
+// command its comment gives works.
+func TestShippedSpecs(t *testing.T) {
+	paths, err := filepath.Glob("specs/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			s, err := LoadSpec(p)
+			require.NoError(t, err)
+			assert.NoError(t, s.validate(check.All()))
+			assert.NotEmpty(t, s.Checks)
+		})
+	}
+}
+
+func TestSpecFor(t *testing.T) {
+	t.Run("the folder's own spec", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, SpecFile, "lab: from-folder\n")
+		s, err := specFor(dir, "")
+		require.NoError(t, err)
+		assert.Equal(t, "from-folder", s.Lab)
+	})
+	t.Run("an explicit spec wins over the folder's", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, SpecFile, "lab: from-folder\n")
+		s, err := specFor(dir, writeFile(t, t.TempDir(), "other.yaml", "lab: explicit\n"))
+		require.NoError(t, err)
+		assert.Equal(t, "explicit", s.Lab)
+	})
+	t.Run("no spec: the defaults", func(t *testing.T) {
+		s, err := specFor(t.TempDir(), "")
+		require.NoError(t, err)
+		assert.Equal(t, DefaultSpec(), s)
+	})
+	t.Run("an explicit spec that is missing is an error", func(t *testing.T) {
+		_, err := specFor(t.TempDir(), filepath.Join(t.TempDir(), "missing.yaml"))
+		assert.Error(t, err)
+	})
+}
+
+// TestOpenWithoutDocker covers what Open decides before it needs a Docker
+// engine: a bad folder or spec is an error; a folder whose compose file
+// cannot be read still gets a report, every check failed with the cause.
+func TestOpenWithoutDocker(t *testing.T) {
+	t.Run("missing folder", func(t *testing.T) {
+		_, err := Open(t.Context(), Options{Dir: filepath.Join(t.TempDir(), "nope")})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "does not exist")
+	})
+	t.Run("spec with an unknown check", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, SpecFile, "checks: [{id: speed, points: 10}]\n")
+		_, err := Open(t.Context(), Options{Dir: dir})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `no check "speed"`)
+	})
+	t.Run("no compose file", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, SpecFile, "checks:\n  - {id: readiness-delay, points: 50}\n  - {id: latency-ratio, points: 50, threshold: 20}\n")
+		s, err := Open(t.Context(), Options{Dir: dir})
+		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, s.Close()) })
+
+		assert.Equal(t, []string{"readiness-delay", "latency-ratio"}, s.Checks())
+		for _, id := range s.Checks() {
+			r := s.Run(t.Context(), id)
+			assert.False(t, r.Passed, id)
+			assert.Contains(t, r.Message, "Not run: read compose file", id)
+			assert.Equal(t, 50, r.MaxPoints, id)
+			assert.NotNil(t, r.Measured, "%s: measured is [] in JSON, not null", id)
+		}
+		lat := s.Run(t.Context(), "latency-ratio")
+		assert.Equal(t, "min_median_ratio", lat.Threshold.Name)
+		assert.Equal(t, 20.0, lat.Threshold.Value, "the spec's threshold is reported")
+		assert.Contains(t, s.Run(t.Context(), "memory-ratio").Message, `this lab has no check "memory-ratio"`)
+
+		rep := s.Report()
+		assert.Contains(t, rep.Error, "read compose file")
+		assert.Len(t, rep.Checks, 2)
+		assert.Equal(t, 0, rep.Score)
+		assert.Equal(t, 100, rep.MaxScore)
+		assert.False(t, rep.Passed)
+	})
+}
