@@ -113,3 +113,48 @@ func TestRequestErrorIsAnError(t *testing.T) {
 	var err error = &httpapi.RequestError{Status: http.StatusBadRequest, Message: "field missing"}
 	assert.EqualError(t, err, "field missing")
 }
+
+func TestDecodeAnalyze(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		want       httpapi.AnalyzeRequest // on 200
+		wantMsg    string                 // on an error
+	}{
+		{name: "one text", body: `{"text":"ok"}`, wantStatus: 200, want: httpapi.AnalyzeRequest{Texts: []string{"ok"}}},
+		{name: "client batch", body: `{"texts":["a","b","c"]}`, wantStatus: 200, want: httpapi.AnalyzeRequest{Texts: []string{"a", "b", "c"}, Batch: true}},
+		{name: "client batch of one", body: `{"texts":["a"]}`, wantStatus: 200, want: httpapi.AnalyzeRequest{Texts: []string{"a"}, Batch: true}},
+		{name: "client batch at the limit", body: `{"texts":["1","2","3","4"]}`, wantStatus: 200, want: httpapi.AnalyzeRequest{Texts: []string{"1", "2", "3", "4"}, Batch: true}},
+		{name: "invalid UTF-8 in a batch is replaced", body: "{\"texts\":[\"a\xff\"]}", wantStatus: 200, want: httpapi.AnalyzeRequest{Texts: []string{"a\uFFFD"}, Batch: true}},
+
+		{name: "over the limit", body: `{"texts":["1","2","3","4","5"]}`, wantStatus: 413, wantMsg: `holds 5 texts, more than the 4 allowed`},
+		{name: "empty list", body: `{"texts":[]}`, wantStatus: 400, wantMsg: `"texts" must not be empty`},
+		{name: "null list", body: `{"texts":null}`, wantStatus: 400, wantMsg: `"texts" must be a list of strings`},
+		{name: "string instead of list", body: `{"texts":"a"}`, wantStatus: 400, wantMsg: `"texts" must be a list of strings`},
+		{name: "number in list", body: `{"texts":["a",5]}`, wantStatus: 400, wantMsg: `"texts[1]" must be a string`},
+		{name: "null in list", body: `{"texts":[null]}`, wantStatus: 400, wantMsg: `"texts[0]" must be a string`},
+		{name: "empty text in list", body: `{"texts":["a"," "]}`, wantStatus: 400, wantMsg: `"texts[1]" must not be empty`},
+		{name: "both fields", body: `{"text":"a","texts":["b"]}`, wantStatus: 400, wantMsg: `either "text" or "texts"`},
+		{name: "neither field", body: `{}`, wantStatus: 400, wantMsg: `"text" is missing`},
+		{name: "single text rules still apply", body: `{"text":5}`, wantStatus: 400, wantMsg: `"text" must be a string`},
+		{name: "not an object", body: `[]`, wantStatus: 400, wantMsg: "not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/analyze", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+
+			got, rerr := httpapi.DecodeAnalyze(httptest.NewRecorder(), req, 4)
+
+			if tt.wantStatus == http.StatusOK {
+				require.Nil(t, rerr)
+				assert.Equal(t, tt.want, got)
+				return
+			}
+			require.NotNil(t, rerr)
+			assert.Equal(t, tt.wantStatus, rerr.Status)
+			assert.Contains(t, rerr.Message, tt.wantMsg)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -38,13 +39,55 @@ type Health struct {
 	// Readiness reports the API's current state; it must be cheap and safe
 	// for concurrent use.
 	Readiness func() Readiness
+	// Model is the name of the one model the API serves, for the Open
+	// Inference Protocol's /v2/models/{name}/ready.
+	Model string
 }
 
-// Mount adds GET /health, /live and /ready to r.
+// Paths of the Open Inference Protocol (KServe v2) health endpoints, served
+// as aliases of /live and /ready.
+const (
+	OIPLivePath  = "/v2/health/live"
+	OIPReadyPath = "/v2/health/ready"
+	// OIPModelsPrefix starts /v2/models/{name}/ready; a model name may
+	// itself hold a slash ("owner/model").
+	OIPModelsPrefix = "/v2/models/"
+)
+
+// Mount adds GET /health, /live and /ready to r, and their Open Inference
+// Protocol aliases /v2/health/live, /v2/health/ready and
+// /v2/models/{name}/ready.
 func (h Health) Mount(r chi.Router) {
 	r.Get("/health", h.health)
 	r.Get("/live", h.live)
 	r.Get("/ready", h.ready)
+	r.Get(OIPLivePath, h.live)
+	r.Get(OIPReadyPath, h.ready)
+	r.Get(OIPModelsPrefix+"*", h.modelReady)
+}
+
+// IsReadinessPath tells whether path is /ready or one of its aliases.
+func IsReadinessPath(path string) bool {
+	if path == "/ready" || path == OIPReadyPath {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, OIPModelsPrefix)
+	return ok && strings.HasSuffix(rest, "/ready")
+}
+
+// modelReady answers /v2/models/{name}/ready like /ready for the API's own
+// model and 404 for any other name.
+func (h Health) modelReady(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, OIPModelsPrefix), "/ready")
+	if !ok {
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	if name != h.Model {
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no such model: %q (this API serves %q)", name, h.Model))
+		return
+	}
+	h.ready(w, r)
 }
 
 // health always answers 200 while the process lives: it describes the

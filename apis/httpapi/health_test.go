@@ -165,3 +165,49 @@ func TestWriteError(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"error":"short and stout"}`, string(body))
 }
+
+// TestOpenInferenceProtocolAliases checks the KServe v2 health paths: they
+// answer as /live and /ready do, and the model path knows the API's model
+// (a name with a slash included) and no other.
+func TestOpenInferenceProtocolAliases(t *testing.T) {
+	tests := []struct {
+		name      string
+		ready     bool
+		path      string
+		wantCode  int
+		wantField string // "live", "ready" or "error"
+	}{
+		{"live", false, "/v2/health/live", 200, "live"},
+		{"ready", true, "/v2/health/ready", 200, "ready"},
+		{"not ready", false, "/v2/health/ready", 503, "ready"},
+		{"model ready", true, "/v2/models/mlready/sst2-mini/ready", 200, "ready"},
+		{"model not ready", false, "/v2/models/mlready/sst2-mini/ready", 503, "ready"},
+		{"other model", true, "/v2/models/bert/ready", 404, "error"},
+		{"model without /ready", true, "/v2/models/mlready/sst2-mini", 404, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httpapi.NewRouter(discardLogger())
+			httpapi.Health{APIType: "ml", Started: time.Now(), Model: "mlready/sst2-mini", Readiness: func() httpapi.Readiness {
+				if tt.ready {
+					return httpapi.Readiness{Status: httpapi.StatusHealthy, Ready: true}
+				}
+				return httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "model is loading"}
+			}}.Mount(r)
+
+			code, body := get(t, r, tt.path)
+
+			assert.Equal(t, tt.wantCode, code, "%v", body)
+			assert.Contains(t, body, tt.wantField)
+		})
+	}
+}
+
+func TestIsReadinessPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/ready": true, "/v2/health/ready": true, "/v2/models/x/ready": true, "/v2/models/a/b/ready": true,
+		"/live": false, "/health": false, "/v2/health/live": false, "/v2/models/x": false, "/analyze": false,
+	} {
+		assert.Equal(t, want, httpapi.IsReadinessPath(path), path)
+	}
+}

@@ -71,14 +71,17 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// Serve serves h on addr until ctx is done, then shuts down gracefully,
-// giving in-flight requests up to grace to finish.
+// Serve serves h on addr until ctx is done, then shuts down gracefully:
+// /ready turns 503 at once and new requests get 503 (see Drain), the
+// requests in flight run to the end, and Serve returns once they have, or
+// with an error once grace has passed without them all finishing.
 func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, grace time.Duration) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	var drain Drain
+	srv := &http.Server{Handler: drain.Wrap(h), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String())
@@ -87,15 +90,23 @@ func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", grace)
+	drain.Start()
+	logger.Info("shutting down", "grace", grace.String(), "in_flight", drain.InFlight())
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	// Until the requests in flight are done the listener stays open, so
+	// that whoever still sends traffic hears 503 rather than a refused
+	// connection; Shutdown then closes it and waits for idle connections.
+	_ = drain.Wait(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+		left := drain.InFlight()
+		_ = srv.Close()
+		return fmt.Errorf("shut down: %d requests still in flight after the grace period of %s: %w", left, grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("shut down")
 	return nil
 }
 

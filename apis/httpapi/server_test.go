@@ -194,7 +194,9 @@ func TestHealthcheck(t *testing.T) {
 func TestRouterAnswersAPanicWithJSONAndKeepsServing(t *testing.T) {
 	r := httpapi.NewRouter(slog.New(slog.DiscardHandler))
 	r.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("bug") })
-	r.Get("/fine", func(w http.ResponseWriter, _ *http.Request) { httpapi.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true}) })
+	r.Get("/fine", func(w http.ResponseWriter, _ *http.Request) {
+		httpapi.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
 
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/boom", nil))

@@ -1,5 +1,6 @@
 // Command traditional is the lab's rule-based sentiment API: no model, ready
-// as soon as it listens. `traditional healthcheck` probes /ready.
+// as soon as it listens. On SIGTERM it turns /ready 503, finishes the
+// requests in flight and exits. `traditional healthcheck` probes /ready.
 package main
 
 import (
@@ -7,23 +8,30 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/mlready/mlready/apis/httpapi"
 	"github.com/mlready/mlready/apis/traditional/rulesapi"
 )
 
-func main() {
-	port := httpapi.Port(os.Getenv)
+func main() { os.Exit(run(os.Getenv)) }
+
+func run(getenv func(string) string) int {
+	port := httpapi.Port(getenv)
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(httpapi.Healthcheck(port))
+		return httpapi.Healthcheck(port)
 	}
-	logger := httpapi.NewLogger(os.Getenv)
+	logger := httpapi.NewLogger(getenv)
+	grace, err := httpapi.ShutdownGrace(getenv)
+	if err != nil {
+		logger.Error("bad configuration", "error", err.Error())
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger.Info("ready", "seconds_since_start", 0)
-	if err := httpapi.Serve(ctx, ":"+port, rulesapi.New(logger).Handler(), logger, 10*time.Second); err != nil {
+	if err := httpapi.Serve(ctx, ":"+port, rulesapi.New(logger).Handler(), logger, grace); err != nil {
 		logger.Error("server stopped", "error", err.Error())
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

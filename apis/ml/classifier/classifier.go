@@ -26,6 +26,8 @@ type Classifier struct {
 	session   *hugot.Session
 	pipeline  *pipelines.TextClassificationPipeline
 	tokenizer *tokenizer.Tokenizer
+	// batchBuckets are the batch sizes the backend compiles, ascending.
+	batchBuckets []int
 }
 
 // ErrEmptyText is returned for a text with nothing but white space or
@@ -36,9 +38,42 @@ var ErrEmptyText = errors.New("text is empty")
 // stop at the model's 128 positions, beyond which hugot truncates.
 var sequenceBuckets = []int{16, 32, 64, 128}
 
+// DefaultMaxBatch is the largest batch a Classifier takes unless
+// WithMaxBatch says otherwise.
+const DefaultMaxBatch = 32
+
+// Option configures Load.
+type Option func(*loadOptions)
+
+type loadOptions struct{ maxBatch int }
+
+// WithMaxBatch sets the largest number of texts one Classify call may
+// carry. Batches are padded up to a power of two (capped at n), so the
+// backend compiles at most a handful of batch shapes per sequence bucket.
+func WithMaxBatch(n int) Option {
+	return func(o *loadOptions) { o.maxBatch = max(1, n) }
+}
+
+// batchBuckets is 1, 2, 4, … up to maxBatch, and maxBatch itself.
+func batchBuckets(maxBatch int) []int {
+	var b []int
+	for n := 1; n < maxBatch; n *= 2 {
+		b = append(b, n)
+	}
+	return append(b, maxBatch)
+}
+
 // Load loads the model folder dir (model.onnx, tokenizer.json, config.json).
-func Load(dir string) (*Classifier, error) {
-	session, err := hugot.NewGoSession(options.WithGoMLXSequenceBuckets(sequenceBuckets))
+func Load(dir string, opts ...Option) (*Classifier, error) {
+	o := loadOptions{maxBatch: DefaultMaxBatch}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	buckets := batchBuckets(o.maxBatch)
+	session, err := hugot.NewGoSession(
+		options.WithGoMLXSequenceBuckets(sequenceBuckets),
+		options.WithGoMLXBatchBuckets(buckets),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("create hugot session: %w", err)
 	}
@@ -54,7 +89,33 @@ func Load(dir string) (*Classifier, error) {
 	if tk == nil || tk.GoTokenizer == nil {
 		return nil, errors.Join(fmt.Errorf("load model from %s: no tokenizer for the Go backend", dir), session.Destroy())
 	}
-	return &Classifier{session: session, pipeline: pipeline, tokenizer: tk.GoTokenizer.Tokenizer}, nil
+	return &Classifier{session: session, pipeline: pipeline, tokenizer: tk.GoTokenizer.Tokenizer, batchBuckets: buckets}, nil
+}
+
+// MaxBatch is the largest number of texts one Classify call may carry.
+func (c *Classifier) MaxBatch() int { return c.batchBuckets[len(c.batchBuckets)-1] }
+
+// WarmUp compiles the shapes that requests of ordinary length meet, every
+// batch bucket at the two shortest sequence buckets, so that no such request
+// pays for compiling one (10 to 20 ms each on the Go backend). Longer texts
+// compile their shape on first use: warming those too would run batches of
+// up to MaxBatch × 128 tokens and add seconds to the start-up.
+func (c *Classifier) WarmUp() error {
+	for _, seq := range sequenceBuckets[:2] {
+		// One word-piece per "good", plus [CLS] and [SEP]: exactly seq
+		// tokens with a BERT vocabulary.
+		text := strings.TrimSpace(strings.Repeat("good ", seq-2))
+		for _, n := range c.batchBuckets {
+			texts := make([]string, n)
+			for i := range texts {
+				texts[i] = text
+			}
+			if _, err := c.Classify(texts); err != nil {
+				return fmt.Errorf("warm up batch of %d at %d tokens: %w", n, seq, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close releases the hugot session.
@@ -71,6 +132,9 @@ func (c *Classifier) Close() error {
 func (c *Classifier) Classify(texts []string) ([]Prediction, error) {
 	if len(texts) == 0 {
 		return nil, nil
+	}
+	if len(c.batchBuckets) > 0 && len(texts) > c.MaxBatch() {
+		return nil, fmt.Errorf("batch of %d texts is larger than the maximum of %d", len(texts), c.MaxBatch())
 	}
 	clean := make([]string, len(texts))
 	for i, t := range texts {

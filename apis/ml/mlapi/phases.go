@@ -85,3 +85,25 @@ func (p *phases) readiness(model string, now time.Time) httpapi.Readiness {
 	}
 	return r
 }
+
+// allPhases lists every phase, in start-up order, for the phase metric.
+var allPhases = []string{PhaseDownloading, PhaseLoading, PhaseWarming, PhaseReady, PhaseFailed}
+
+// snapshot is the current phase and the durations of the finished ones.
+func (p *phases) snapshot() (current string, seconds map[string]float64) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	seconds = make(map[string]float64, len(p.seconds))
+	for k, v := range p.seconds {
+		seconds[k] = v
+	}
+	return p.current, seconds
+}
+
+// starting tells whether the model may still become ready: neither ready
+// nor failed yet.
+func (p *phases) starting() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.current != PhaseReady && p.current != PhaseFailed
+}

@@ -1,7 +1,11 @@
 // Package mlapi is the lab's ML sentiment API: it listens at once, then
 // downloads (when needed), loads and warms a transformer model, and answers
 // /analyze only once that is done. Until then it says so: 503 with
-// Retry-After, never a hang and never a 500.
+// Retry-After, never a hang and never a 500 (or, when configured, it holds
+// requests until the model is ready, or answers them with the rule-based
+// scorer marked degraded). Once ready, concurrent requests are gathered into
+// batches for the model by a bounded queue (package batcher), which answers
+// 429 when full and 503 to requests that waited past their deadline.
 package mlapi
 
 import (
@@ -15,50 +19,55 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/ml/batcher"
 	"github.com/mlready/mlready/apis/ml/classifier"
+	"github.com/mlready/mlready/apis/traditional/lexicon"
 )
-
-// Config says where the model comes from.
-type Config struct {
-	// ModelDir is a local model folder; when set, nothing is downloaded.
-	ModelDir string
-	// ModelID is a Hugging Face model id, downloaded from $HF_ENDPOINT into
-	// CacheDir unless CacheDir already holds it.
-	ModelID string
-	// CacheDir holds downloaded models between starts.
-	CacheDir string
-	// WarmupText is classified once before the API reports ready, so that
-	// the first user request does not pay for the first compilation.
-	WarmupText string
-	// RetryAfter is the Retry-After, in seconds, of a 503 while not ready.
-	RetryAfter int
-}
 
 // Service is the ML API. Create it with New, serve Handler, run Start once.
 type Service struct {
-	cfg    Config
-	logger *slog.Logger
-	start  time.Time
-	phases *phases
+	cfg     Config
+	logger  *slog.Logger
+	start   time.Time
+	phases  *phases
+	metrics *metrics
+	// fallback answers while the model loads, when DegradedFallback is on.
+	fallback *lexicon.Scorer
+	// settled is closed once Start has ended, ready or failed: held
+	// requests wait for it.
+	settled     chan struct{}
+	settledOnce sync.Once
+	// stopping is closed when the context of Start ends (SIGTERM) or on
+	// Close: held requests are let go at once.
+	stopping     chan struct{}
+	stoppingOnce sync.Once
+	held         atomic.Int64
 
-	mu  sync.RWMutex
-	clf *classifier.Classifier
+	mu      sync.RWMutex
+	clf     *classifier.Classifier
+	batcher *batcher.Batcher
+	closed  bool
 }
 
 // New returns a service that is not ready yet; Start makes it ready.
 func New(cfg Config, logger *slog.Logger) *Service {
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 1
-	}
-	if cfg.WarmupText == "" {
-		cfg.WarmupText = "This product works well and I am happy with it."
-	}
+	cfg = cfg.withDefaults()
 	now := time.Now()
-	return &Service{cfg: cfg, logger: logger, start: now, phases: newPhases(now)}
+	s := &Service{cfg: cfg, logger: logger, start: now, phases: newPhases(now),
+		settled: make(chan struct{}), stopping: make(chan struct{})}
+	if cfg.DegradedFallback {
+		s.fallback = lexicon.New()
+	}
+	s.metrics = newMetrics(s)
+	return s
 }
+
+// Config is the service's configuration, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
 
 // ModelName is the model's id as /analyze reports it.
 func (s *Service) ModelName() string {
@@ -68,10 +77,13 @@ func (s *Service) ModelName() string {
 	return s.cfg.ModelID
 }
 
-// Handler serves /health, /live, /ready and /analyze.
+// Handler serves /health, /live, /ready (with their Open Inference Protocol
+// aliases), /metrics and /analyze.
 func (s *Service) Handler() http.Handler {
 	r := httpapi.NewRouter(s.logger)
-	httpapi.Health{APIType: "ml", Started: s.start, Readiness: s.readiness}.Mount(r)
+	r.Use(s.metrics.Middleware)
+	httpapi.Health{APIType: "ml", Started: s.start, Readiness: s.readiness, Model: s.ModelName()}.Mount(r)
+	s.metrics.Mount(r)
 	r.Post("/analyze", s.analyze)
 	return r
 }
@@ -84,6 +96,10 @@ func (s *Service) readiness() httpapi.Readiness {
 // cached), load, warm up. On failure the service stays up, reports the cause
 // in /health and answers 503; the error is returned too.
 func (s *Service) Start(ctx context.Context) error {
+	defer s.settledOnce.Do(func() { close(s.settled) })
+	// Not stopped when Start returns: the context ends at shutdown, long
+	// after, and held requests must hear of it then.
+	context.AfterFunc(ctx, s.stopHolding)
 	dir := s.cfg.ModelDir
 	if dir == "" {
 		if s.cfg.ModelID == "" {
@@ -99,7 +115,7 @@ func (s *Service) Start(ctx context.Context) error {
 		took := s.phases.enter(PhaseLoading, time.Now())
 		s.logger.Info("phase done", "phase", PhaseDownloading, "seconds", took.Seconds(), "downloaded", fetched, "dir", dir)
 	}
-	clf, err := classifier.Load(dir)
+	clf, err := classifier.Load(dir, classifier.WithMaxBatch(s.cfg.BatchMax))
 	if err != nil {
 		if s.cfg.ModelDir == "" {
 			// A model that does not load must not stay cached as complete:
@@ -113,9 +129,25 @@ func (s *Service) Start(ctx context.Context) error {
 	if _, err := clf.Classify([]string{s.cfg.WarmupText}); err != nil {
 		return s.failed(errors.Join(fmt.Errorf("warm up: %w", err), clf.Close()))
 	}
+	if err := clf.WarmUp(); err != nil {
+		return s.failed(errors.Join(err, clf.Close()))
+	}
+	b := batcher.New(batcher.Config{
+		MaxBatch: s.cfg.BatchMax,
+		MaxWait:  s.cfg.BatchWait,
+		QueueMax: s.cfg.QueueMax,
+		Workers:  s.cfg.Workers,
+	}, clf.Classify, s.metrics.hooks())
 	s.mu.Lock()
-	s.clf = clf
+	closed := s.closed
+	if !closed {
+		s.clf, s.batcher = clf, b
+	}
 	s.mu.Unlock()
+	if closed {
+		b.Close()
+		return s.failed(errors.Join(errors.New("service closed while starting"), clf.Close()))
+	}
 	took = s.phases.enter(PhaseReady, time.Now())
 	s.logger.Info("phase done", "phase", PhaseWarming, "seconds", took.Seconds())
 	s.logger.Info("ready", "seconds_since_start", time.Since(s.start).Seconds(), "model", s.ModelName())
@@ -128,55 +160,172 @@ func (s *Service) failed(err error) error {
 	return err
 }
 
-// Close releases the model.
+func (s *Service) stopHolding() { s.stoppingOnce.Do(func() { close(s.stopping) }) }
+
+// Close answers what is queued, then releases the model. Requests that
+// arrive afterwards get 503.
 func (s *Service) Close() error {
+	s.stopHolding()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.clf == nil {
+	clf, b := s.clf, s.batcher
+	s.clf, s.batcher, s.closed = nil, nil, true
+	s.mu.Unlock()
+	if b != nil {
+		b.Close()
+	}
+	if clf == nil {
 		return nil
 	}
-	err := s.clf.Close()
-	s.clf = nil
-	return err
+	return clf.Close()
 }
 
-func (s *Service) classifier() *classifier.Classifier {
+// serving is the batcher in front of the loaded model, or nil before the
+// model is ready and after Close.
+func (s *Service) serving() *batcher.Batcher {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.clf
+	return s.batcher
+}
+
+func (s *Service) queueDepth() int {
+	if b := s.serving(); b != nil {
+		return b.Depth()
+	}
+	return 0
+}
+
+// await returns the batcher, holding the request until the model is ready
+// when HoldDuringStartup is on: for at most HoldMax, for at most QueueMax
+// requests at once, and never past a failed start or into a shutdown.
+func (s *Service) await(r *http.Request) *batcher.Batcher {
+	if b := s.serving(); b != nil || !s.cfg.HoldDuringStartup || !s.phases.starting() {
+		return s.serving()
+	}
+	if s.held.Add(1) > int64(s.cfg.QueueMax) {
+		s.held.Add(-1)
+		return nil
+	}
+	defer s.held.Add(-1)
+	timer := time.NewTimer(s.cfg.HoldMax)
+	defer timer.Stop()
+	select {
+	case <-s.settled:
+	case <-s.stopping:
+	case <-timer.C:
+	case <-r.Context().Done():
+	}
+	return s.serving()
 }
 
 func (s *Service) analyze(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	text, rerr := httpapi.DecodeText(w, r)
+	in, rerr := httpapi.DecodeAnalyze(w, r, s.cfg.MaxClientBatch)
 	if rerr != nil {
 		rerr.Write(w)
 		return
 	}
-	clf := s.classifier()
-	if clf == nil {
-		st := s.readiness()
-		w.Header().Set("Retry-After", strconv.Itoa(s.cfg.RetryAfter))
-		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{
-			"error": "model not ready: " + st.Reason, "phase": st.Details["phase"], "ready": false,
-		})
+	// Texts the model cannot take are named here, before they wait in the
+	// queue and before they share a batch with anyone else's.
+	for i, t := range in.Texts {
+		if classifier.Clean(t) == "" {
+			field := `"text"`
+			if in.Batch {
+				field = fmt.Sprintf(`"texts[%d]"`, i)
+			}
+			httpapi.WriteError(w, http.StatusBadRequest, "field "+field+" has no readable characters")
+			return
+		}
+	}
+	b := s.await(r)
+	if b == nil {
+		if s.fallback != nil && s.phases.starting() {
+			s.answerDegraded(w, r, in, start)
+			return
+		}
+		s.notReady(w, r)
 		return
 	}
-	preds, err := clf.Classify([]string{text})
-	if errors.Is(err, classifier.ErrEmptyText) {
-		httpapi.WriteError(w, http.StatusBadRequest, `field "text" has no readable characters`)
-		return
-	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	preds, err := b.Submit(ctx, in.Texts)
 	if err != nil {
+		s.submitFailed(w, r, err)
+		return
+	}
+	took := float64(time.Since(start).Microseconds()) / 1000
+	out := make([]httpapi.AnalyzeResponse, len(preds))
+	for i, p := range preds {
+		out[i] = httpapi.AnalyzeResponse{
+			Sentiment:        p.Label,
+			Confidence:       math.Min(1, math.Max(0, p.Score)),
+			Method:           "transformer-ml",
+			ProcessingTimeMS: took,
+			Model:            s.ModelName(),
+		}
+	}
+	writeAnswers(w, in, out)
+}
+
+// writeAnswers answers one object for {"text"} and a list for {"texts"}.
+func writeAnswers(w http.ResponseWriter, in httpapi.AnalyzeRequest, out []httpapi.AnalyzeResponse) {
+	if in.Batch {
+		httpapi.WriteJSON(w, http.StatusOK, out)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out[0])
+}
+
+func (s *Service) notReady(w http.ResponseWriter, r *http.Request) {
+	st := s.readiness()
+	w.Header().Set("Retry-After", strconv.Itoa(s.cfg.RetryAfter))
+	if st.Ready {
+		// Ready, yet no batcher: Close has run.
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "shutting down: send the request to another instance")
+		return
+	}
+	httpapi.SetOutcome(r, httpapi.OutcomeNotReady)
+	httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{
+		"error": "model not ready: " + st.Reason, "phase": st.Details["phase"], "ready": false,
+	})
+}
+
+func (s *Service) answerDegraded(w http.ResponseWriter, r *http.Request, in httpapi.AnalyzeRequest, start time.Time) {
+	out := make([]httpapi.AnalyzeResponse, len(in.Texts))
+	for i, t := range in.Texts {
+		res := s.fallback.Score(t)
+		out[i] = httpapi.AnalyzeResponse{
+			Sentiment:  res.Sentiment,
+			Confidence: res.Confidence,
+			Method:     "rule-based",
+			Degraded:   true,
+		}
+	}
+	took := float64(time.Since(start).Microseconds()) / 1000
+	for i := range out {
+		out[i].ProcessingTimeMS = took
+	}
+	httpapi.SetOutcome(r, httpapi.OutcomeDegraded)
+	writeAnswers(w, in, out)
+}
+
+// submitFailed answers a request the batcher did not answer.
+func (s *Service) submitFailed(w http.ResponseWriter, r *http.Request, err error) {
+	retry := strconv.Itoa(s.cfg.RetryAfter)
+	switch {
+	case errors.Is(err, batcher.ErrQueueFull):
+		w.Header().Set("Retry-After", retry)
+		httpapi.WriteError(w, http.StatusTooManyRequests, "too many requests: "+err.Error())
+	case errors.Is(err, batcher.ErrExpired):
+		httpapi.SetOutcome(r, httpapi.OutcomeExpired)
+		w.Header().Set("Retry-After", retry)
+		httpapi.WriteError(w, http.StatusServiceUnavailable, fmt.Sprintf("request waited longer than %s for the model and was not run", s.cfg.RequestTimeout))
+	case errors.Is(err, batcher.ErrClosed):
+		w.Header().Set("Retry-After", retry)
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "shutting down: send the request to another instance")
+	case errors.Is(err, classifier.ErrEmptyText):
+		httpapi.WriteError(w, http.StatusBadRequest, "a text has no readable characters: "+err.Error())
+	default:
 		s.logger.Error("classify", "error", err.Error())
 		httpapi.WriteError(w, http.StatusInternalServerError, "model could not classify the text: "+err.Error())
-		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, httpapi.AnalyzeResponse{
-		Sentiment:        preds[0].Label,
-		Confidence:       math.Min(1, math.Max(0, preds[0].Score)),
-		Method:           "transformer-ml",
-		ProcessingTimeMS: float64(time.Since(start).Microseconds()) / 1000,
-		Model:            s.ModelName(),
-	})
 }

@@ -183,3 +183,67 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 	}
 }
+
+// TestClientBatch: {"texts": [...]} is answered with a list in the same
+// order, each entry as {"text"} would have been answered.
+func TestClientBatch(t *testing.T) {
+	srv := newServer(t)
+	texts := []string{"I love it", "I hate it", "It is a chair"}
+	body, err := json.Marshal(map[string][]string{"texts": texts})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/analyze", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var list []map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+	require.Len(t, list, len(texts))
+	for i, text := range texts {
+		_, single := analyze(t, srv, text)
+		assert.Equal(t, single["sentiment"], list[i]["sentiment"], text)
+		assert.Equal(t, single["confidence"], list[i]["confidence"], text)
+		assert.Equal(t, "rule-based", list[i]["method"])
+	}
+
+	tooMany := make([]string, httpapi.DefaultMaxClientBatch+1)
+	for i := range tooMany {
+		tooMany[i] = "fine"
+	}
+	body, err = json.Marshal(map[string][]string{"texts": tooMany})
+	require.NoError(t, err)
+	resp2, got := call(t, srv, http.MethodPost, "/analyze", "application/json", string(body))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp2.StatusCode)
+	assert.Contains(t, got["error"], "more than the 32 allowed")
+}
+
+func TestOpenInferenceProtocolAliases(t *testing.T) {
+	srv := newServer(t)
+	for path, want := range map[string]int{
+		"/v2/health/live": 200, "/v2/health/ready": 200, "/v2/models/lexicon/ready": 200, "/v2/models/bert/ready": 404,
+	} {
+		resp, _ := call(t, srv, http.MethodGet, path, "", "")
+		assert.Equal(t, want, resp.StatusCode, path)
+	}
+}
+
+// TestMetrics checks that /metrics counts the traditional API's requests.
+func TestMetrics(t *testing.T) {
+	srv := newServer(t)
+	analyze(t, srv, "I love it")
+	analyze(t, srv, "I love it")
+	call(t, srv, http.MethodPost, "/analyze", "application/json", `{"text":5}`)
+
+	resp, err := srv.Client().Get(srv.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	text := string(raw)
+	assert.Contains(t, text, `mlready_request_count_total{api="traditional",outcome="success",route="/analyze",status="200"} 2`)
+	assert.Contains(t, text, `mlready_request_count_total{api="traditional",outcome="invalid",route="/analyze",status="400"} 1`)
+	assert.Contains(t, text, `mlready_request_duration_seconds_count{api="traditional",route="/analyze"} 3`)
+	assert.NotContains(t, text, "mlready_batch_size", "batching is the ML API's")
+}
