@@ -95,13 +95,14 @@ func Load(dir string, opts ...Option) (*Classifier, error) {
 // MaxBatch is the largest number of texts one Classify call may carry.
 func (c *Classifier) MaxBatch() int { return c.batchBuckets[len(c.batchBuckets)-1] }
 
-// WarmUp compiles the shapes that requests of ordinary length meet, every
-// batch bucket at the two shortest sequence buckets, so that no such request
-// pays for compiling one (10 to 20 ms each on the Go backend). Longer texts
-// compile their shape on first use: warming those too would run batches of
-// up to MaxBatch × 128 tokens and add seconds to the start-up.
+// WarmUp runs every shape a request can meet, each batch bucket at each
+// sequence bucket, before the service reports ready: no request then pays for
+// compiling a shape (10 to 20 ms each on the Go backend), and the largest
+// batch of the longest texts has allocated its memory up front, as model
+// servers do at warm-up, so that the memory a container shows once ready is
+// the memory it needs under load.
 func (c *Classifier) WarmUp() error {
-	for _, seq := range sequenceBuckets[:2] {
+	for _, seq := range sequenceBuckets {
 		// One word-piece per "good", plus [CLS] and [SEP]: exactly seq
 		// tokens with a BERT vocabulary.
 		text := strings.TrimSpace(strings.Repeat("good ", seq-2))
