@@ -67,9 +67,9 @@ const (
 	// DefaultRequestTimeout bounds the time in the queue.
 	DefaultRequestTimeout = 5 * time.Second
 	// DefaultWorkers: one model call per core. A call of the Go backend
-	// keeps only part of a second core busy: two batches of 16 at once
-	// give 1.35 times the texts/s of one, two single texts twice those of
-	// one; more calls than cores gain nothing.
+	// keeps little more than one core busy: two batches of 16 at once give
+	// 1.4 times the texts/s of one, two single texts twice those of one;
+	// more calls than cores gain nothing.
 	DefaultWorkers = 2
 	// DefaultHoldMax bounds how long a request waits for start-up.
 	DefaultHoldMax = 30 * time.Second
