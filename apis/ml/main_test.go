@@ -167,35 +167,31 @@ func TestSIGTERMDrainsAndExits(t *testing.T) {
 			answers <- batchAnswer{status, n, err}
 		}()
 	}
-	require.Eventually(t, func() bool { return p.queueDepth() > 0 }, 10*time.Second, time.Millisecond, "work is queued")
+	// One worker takes 16 texts at a time: more than (inFlight-1)×32
+	// texts queued means every request has been accepted.
+	require.Eventually(t, func() bool { return p.queueDepth() > (inFlight-1)*32 }, 10*time.Second, time.Millisecond,
+		"all %d requests are queued", inFlight)
 
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	signalled := time.Now()
 
+	// At once means milliseconds (logged below); the bound is loose for a
+	// machine busy with other tests.
 	require.Eventually(t, func() bool { return p.get("/ready") == http.StatusServiceUnavailable },
-		time.Second, 2*time.Millisecond, "/ready turns 503 at once")
+		3*time.Second, 2*time.Millisecond, "/ready turns 503 at once")
 	t.Logf("/ready answered 503 %s after SIGTERM", time.Since(signalled))
 	status, _, err := p.analyzeBatch([]string{"too late"})
 	if err == nil {
 		assert.Equal(t, http.StatusServiceUnavailable, status, "a new request after SIGTERM")
 	}
 
-	// A request that reached the server before the signal is answered in
-	// full; one that arrived just after it is turned away with 503. None is
-	// cut off, and the one whose work was queued before the signal is
-	// among those answered.
-	answered := 0
+	// Every request accepted before the signal is answered in full.
 	for range inFlight {
 		a := <-answers
 		require.NoError(t, a.err, "a request is never cut off")
-		if a.status == http.StatusServiceUnavailable {
-			continue
-		}
 		assert.Equal(t, http.StatusOK, a.status)
 		assert.Equal(t, 32, a.n, "answered in full")
-		answered++
 	}
-	assert.GreaterOrEqual(t, answered, 1, "the request queued before SIGTERM was answered")
 	select {
 	case err := <-p.exited:
 		require.NoError(t, err, "exit status 0")
@@ -227,7 +223,7 @@ func TestSIGTERMGivesUpAfterTheGracePeriod(t *testing.T) {
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit)
 		assert.Equal(t, 1, exit.ExitCode())
-		assert.Less(t, time.Since(signalled), grace+2*time.Second)
+		assert.Less(t, time.Since(signalled), grace+5*time.Second)
 	case <-time.After(grace + 10*time.Second):
 		t.Fatal("the grace period did not bound the shutdown")
 	}

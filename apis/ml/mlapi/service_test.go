@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 	"github.com/mlready/mlready/apis/ml/mlapi"
 )
 
@@ -243,39 +244,16 @@ func TestRequestsDuringAFailingStart(t *testing.T) {
 	assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
 }
 
-// badRequests is the issue's matrix of bad requests. Each must be a 4xx
-// with a JSON error naming the problem, ready or not.
-var badRequests = []struct {
-	name, method, path, contentType, body string
-	wantStatus                            int
-	wantMsg                               string
-}{
-	{"malformed JSON", "POST", "/analyze", "application/json", `{"text": "oops`, 400, "not a JSON object"},
-	{"array", "POST", "/analyze", "application/json", `[1]`, 400, "not a JSON object"},
-	{"bare string", "POST", "/analyze", "application/json", `"x"`, 400, "not a JSON object"},
-	{"missing text", "POST", "/analyze", "application/json", `{"txt":"hi"}`, 400, `"text" is missing`},
-	{"empty text", "POST", "/analyze", "application/json", `{"text":""}`, 400, `"text" must not be empty`},
-	{"white space text", "POST", "/analyze", "application/json", `{"text":"  \n\t "}`, 400, `"text" must not be empty`},
-	{"number text", "POST", "/analyze", "application/json", `{"text":5}`, 400, `"text" must be a string`},
-	{"null text", "POST", "/analyze", "application/json", `{"text":null}`, 400, `"text" must be a string`},
-	{"object text", "POST", "/analyze", "application/json", `{"text":{"a":1}}`, 400, `"text" must be a string`},
-	{"body over 64 KiB", "POST", "/analyze", "application/json", `{"text":"` + strings.Repeat("a", 64<<10) + `"}`, 413, "larger than 65536 bytes"},
-	{"GET /analyze", "GET", "/analyze", "", "", 405, "method GET is not allowed"},
-	{"text/plain", "POST", "/analyze", "text/plain", `{"text":"hi"}`, 415, "not supported"},
-	{"missing content type", "POST", "/analyze", "", `{"text":"hi"}`, 415, "Content-Type is missing"},
-	{"unknown path", "GET", "/nope", "", "", 404, "no such endpoint: /nope"},
-}
-
 // checkBadRequests sends each bad request, then a good one that must get
 // wantGood: the service keeps serving after every mistake.
 func checkBadRequests(t *testing.T, h http.Handler, wantGood int) {
 	t.Helper()
-	for _, tt := range badRequests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := do(t, h, tt.method, tt.path, tt.contentType, tt.body)
-			assert.Equal(t, tt.wantStatus, got.status)
+	for _, tt := range httpapitest.BadRequests() {
+		t.Run(tt.Name, func(t *testing.T) {
+			got := do(t, h, tt.Method, tt.Path, tt.ContentType, tt.Body)
+			assert.Equal(t, tt.WantStatus, got.status)
 			require.IsType(t, "", got.body["error"], "error body: %v", got.body)
-			assert.Contains(t, got.body["error"], tt.wantMsg)
+			assert.Contains(t, got.body["error"], tt.WantMsg)
 
 			got = analyze(t, h, "Great value for the price.")
 			assert.Equal(t, wantGood, got.status, "a good request after the bad one: %v", got.body)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 	"github.com/mlready/mlready/apis/traditional/rulesapi"
 )
 
@@ -103,37 +104,14 @@ func TestAnalyze(t *testing.T) {
 	}
 }
 
-// badRequests is the issue's matrix of bad requests. Each must be a 4xx
-// with a JSON error naming the problem, and leave the service serving.
-var badRequests = []struct {
-	name, method, path, contentType, body string
-	wantStatus                            int
-	wantMsg                               string
-}{
-	{"malformed JSON", "POST", "/analyze", "application/json", `{"text": "oops`, 400, "not a JSON object"},
-	{"array", "POST", "/analyze", "application/json", `[1]`, 400, "not a JSON object"},
-	{"bare string", "POST", "/analyze", "application/json", `"x"`, 400, "not a JSON object"},
-	{"missing text", "POST", "/analyze", "application/json", `{"txt":"hi"}`, 400, `"text" is missing`},
-	{"empty text", "POST", "/analyze", "application/json", `{"text":""}`, 400, `"text" must not be empty`},
-	{"white space text", "POST", "/analyze", "application/json", `{"text":"  \n\t "}`, 400, `"text" must not be empty`},
-	{"number text", "POST", "/analyze", "application/json", `{"text":5}`, 400, `"text" must be a string`},
-	{"null text", "POST", "/analyze", "application/json", `{"text":null}`, 400, `"text" must be a string`},
-	{"object text", "POST", "/analyze", "application/json", `{"text":{"a":1}}`, 400, `"text" must be a string`},
-	{"body over 64 KiB", "POST", "/analyze", "application/json", `{"text":"` + strings.Repeat("a", 64<<10) + `"}`, 413, "larger than 65536 bytes"},
-	{"GET /analyze", "GET", "/analyze", "", "", 405, "method GET is not allowed"},
-	{"text/plain", "POST", "/analyze", "text/plain", `{"text":"hi"}`, 415, "not supported"},
-	{"missing content type", "POST", "/analyze", "", `{"text":"hi"}`, 415, "Content-Type is missing"},
-	{"unknown path", "GET", "/nope", "", "", 404, "no such endpoint: /nope"},
-}
-
 func TestBadRequestsAreJSON4xxAndServiceKeepsServing(t *testing.T) {
 	srv := newServer(t)
-	for _, tt := range badRequests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, got := call(t, srv, tt.method, tt.path, tt.contentType, tt.body)
-			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+	for _, tt := range httpapitest.BadRequests() {
+		t.Run(tt.Name, func(t *testing.T) {
+			resp, got := call(t, srv, tt.Method, tt.Path, tt.ContentType, tt.Body)
+			assert.Equal(t, tt.WantStatus, resp.StatusCode)
 			require.IsType(t, "", got["error"], "error body: %v", got)
-			assert.Contains(t, got["error"], tt.wantMsg)
+			assert.Contains(t, got["error"], tt.WantMsg)
 
 			resp, got = analyze(t, srv, "Great value for the price.")
 			assert.Equal(t, http.StatusOK, resp.StatusCode, "a good request after the bad one: %v", got)
