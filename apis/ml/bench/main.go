@@ -314,7 +314,7 @@ func measureCeiling(modelDir string, cfg mlapi.Config, d, warmup time.Duration, 
 		return ceiling{}, err
 	}
 	defer clf.Close()
-	if err := clf.WarmUp(); err != nil {
+	if err := clf.WarmUp(mlapi.DefaultWorkers); err != nil {
 		return ceiling{}, err
 	}
 	batchOf := func(i int) []string {

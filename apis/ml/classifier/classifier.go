@@ -100,8 +100,9 @@ func (c *Classifier) MaxBatch() int { return c.batchBuckets[len(c.batchBuckets)-
 // compiling a shape (10 to 20 ms each on the Go backend), and the largest
 // batch of the longest texts has allocated its memory up front, as model
 // servers do at warm-up, so that the memory a container shows once ready is
-// the memory it needs under load.
-func (c *Classifier) WarmUp() error {
+// the memory it needs under load. Last, workers goroutines run the largest
+// shape at once, as that many inference workers do under full load.
+func (c *Classifier) WarmUp(workers int) error {
 	for _, seq := range sequenceBuckets {
 		// One word-piece per "good", plus [CLS] and [SEP]: exactly seq
 		// tokens with a BERT vocabulary.
@@ -115,6 +116,25 @@ func (c *Classifier) WarmUp() error {
 				return fmt.Errorf("warm up batch of %d at %d tokens: %w", n, seq, err)
 			}
 		}
+	}
+	longest := strings.TrimSpace(strings.Repeat("good ", sequenceBuckets[len(sequenceBuckets)-1]-2))
+	full := make([]string, c.MaxBatch())
+	for i := range full {
+		full[i] = longest
+	}
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			_, err := c.Classify(full)
+			errs <- err
+		}()
+	}
+	var err error
+	for range workers {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
+		return fmt.Errorf("warm up %d workers at once: %w", workers, err)
 	}
 	return nil
 }

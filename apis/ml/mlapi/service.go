@@ -129,7 +129,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if _, err := clf.Classify([]string{s.cfg.WarmupText}); err != nil {
 		return s.failed(errors.Join(fmt.Errorf("warm up: %w", err), clf.Close()))
 	}
-	if err := clf.WarmUp(); err != nil {
+	if err := clf.WarmUp(s.cfg.Workers); err != nil {
 		return s.failed(errors.Join(err, clf.Close()))
 	}
 	b := batcher.New(batcher.Config{
