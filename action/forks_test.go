@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"syscall"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,7 +30,7 @@ func TestForks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grading a fork builds images and starts containers; skipped with -short")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)

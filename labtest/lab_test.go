@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"os/signal"
+	"syscall"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestLab(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the lab builds images and starts containers; skipped with -short")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := labtest.Open(ctx, labtest.Options{Dir: *pathFlag, SpecPath: *labFlag, Logger: testLogger(t)})
 	require.NoError(t, err)
