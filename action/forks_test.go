@@ -7,10 +7,10 @@ import (
 	"maps"
 	"os"
 	"os/signal"
-	"syscall"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"os"
 	"os/signal"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
