@@ -58,19 +58,6 @@ func (e *RequestError) Error() string { return e.Message }
 // Write answers the request with this error.
 func (e *RequestError) Write(w http.ResponseWriter) { WriteError(w, e.Status, e.Message) }
 
-// DecodeText reads the body of POST /analyze, {"text": "..."}, and returns
-// the text. Anything else is a *RequestError: 415 for a content type other
-// than JSON, 413 for a body over MaxBodyBytes, 400 for malformed JSON or a
-// missing, empty or non-string text. Invalid UTF-8 is replaced, never passed
-// on, so that no model tokenizer ever sees it.
-func DecodeText(w http.ResponseWriter, r *http.Request) (string, *RequestError) {
-	fields, rerr := decodeObject(w, r)
-	if rerr != nil {
-		return "", rerr
-	}
-	return textField(fields)
-}
-
 // decodeObject reads a JSON object body of at most MaxBodyBytes.
 func decodeObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, *RequestError) {
 	if err := requireJSON(r); err != nil {
@@ -114,10 +101,13 @@ func validText(raw json.RawMessage, name string) (string, *RequestError) {
 	return text, nil
 }
 
-// DecodeAnalyze reads the body of POST /analyze: {"text": "..."} as in
-// DecodeText, or a client-side batch {"texts": ["...", ...]} of 1 to
-// maxTexts non-empty strings (400 when malformed or empty, 413 when longer).
-// Sending both fields, or neither, is a 400.
+// DecodeAnalyze reads the body of POST /analyze: {"text": "..."}, or a
+// client-side batch {"texts": ["...", ...]} of 1 to maxTexts non-empty
+// strings. Anything else is a *RequestError naming the problem: 415 for a
+// content type other than JSON, 413 for a body over MaxBodyBytes or more
+// than maxTexts texts, 400 for malformed JSON, a missing, empty or
+// non-string text, or both fields at once. Invalid UTF-8 is replaced, never
+// passed on, so that no model tokenizer ever sees it.
 func DecodeAnalyze(w http.ResponseWriter, r *http.Request, maxTexts int) (AnalyzeRequest, *RequestError) {
 	fields, rerr := decodeObject(w, r)
 	if rerr != nil {

@@ -14,14 +14,15 @@ import (
 	"github.com/mlready/mlready/apis/httpapi"
 )
 
-// echoText answers with the text DecodeText accepted, or with its error.
+// echoText answers with the single text DecodeAnalyze accepted, or with
+// its error.
 func echoText(w http.ResponseWriter, r *http.Request) {
-	text, rerr := httpapi.DecodeText(w, r)
+	req, rerr := httpapi.DecodeAnalyze(w, r, httpapi.DefaultMaxClientBatch)
 	if rerr != nil {
 		rerr.Write(w)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"text": text})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"text": req.Texts[0]})
 }
 
 // bodyOfSize is a valid {"text": "aaa..."} body of exactly n bytes.
@@ -30,7 +31,7 @@ func bodyOfSize(n int) string {
 	return `{"text":"` + strings.Repeat("a", n-frame) + `"}`
 }
 
-func TestDecodeText(t *testing.T) {
+func TestDecodeAnalyzeSingleText(t *testing.T) {
 	const jsonType = "application/json"
 	tests := []struct {
 		name        string
@@ -96,17 +97,18 @@ func TestDecodeText(t *testing.T) {
 	}
 }
 
-// TestDecodeTextNeverPassesInvalidUTF8 checks that raw invalid bytes in the
+// TestDecodeAnalyzeNeverPassesInvalidUTF8 checks that raw invalid bytes in the
 // body reach no model: they come out as replacement characters.
-func TestDecodeTextNeverPassesInvalidUTF8(t *testing.T) {
+func TestDecodeAnalyzeNeverPassesInvalidUTF8(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/analyze", strings.NewReader("{\"text\":\"good \xff\xfe product\"}"))
 	req.Header.Set("Content-Type", "application/json")
 
-	text, rerr := httpapi.DecodeText(httptest.NewRecorder(), req)
+	got, rerr := httpapi.DecodeAnalyze(httptest.NewRecorder(), req, httpapi.DefaultMaxClientBatch)
 
 	require.Nil(t, rerr)
-	assert.True(t, utf8.ValidString(text))
-	assert.Equal(t, "good \uFFFD\uFFFD product", text)
+	require.Len(t, got.Texts, 1)
+	assert.True(t, utf8.ValidString(got.Texts[0]))
+	assert.Equal(t, "good \uFFFD\uFFFD product", got.Texts[0])
 }
 
 func TestRequestErrorIsAnError(t *testing.T) {
