@@ -137,3 +137,11 @@ func NewLogger(getenv func(string) string) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
+
+// Wrap returns h behind the middleware mws, the first one outermost.
+func Wrap(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}

@@ -6,49 +6,15 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mlready/mlready/apis/httpapi"
 	"github.com/mlready/mlready/apis/ml/mlapi"
 )
 
-func main() { os.Exit(run(os.Getenv)) }
-
-func run(getenv func(string) string) int {
-	port := httpapi.Port(getenv)
+func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		return httpapi.Healthcheck(port)
+		os.Exit(httpapi.Healthcheck(httpapi.Port(os.Getenv)))
 	}
-	logger := httpapi.NewLogger(getenv)
-	cfg, err := mlapi.ConfigFromEnv(getenv)
-	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		return 2
-	}
-	grace, err := httpapi.ShutdownGrace(getenv)
-	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	svc := mlapi.New(cfg, logger)
-	// A failed start is already logged and shown in /health; the process
-	// stays up so that operators can see why.
-	go func() { _ = svc.Start(ctx) }()
-
-	if err := httpapi.Serve(ctx, ":"+port, svc.Handler(), logger, grace); err != nil {
-		// No Close: it would run what is still queued, and the grace
-		// period is over.
-		logger.Error("server stopped", "error", err.Error())
-		return 1
-	}
-	if err := svc.Close(); err != nil {
-		logger.Error("release the model", "error", err.Error())
-		return 1
-	}
-	return 0
+	os.Exit(mlapi.Main(os.Getenv))
 }

@@ -4,34 +4,15 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mlready/mlready/apis/httpapi"
 	"github.com/mlready/mlready/apis/traditional/rulesapi"
 )
 
-func main() { os.Exit(run(os.Getenv)) }
-
-func run(getenv func(string) string) int {
-	port := httpapi.Port(getenv)
+func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		return httpapi.Healthcheck(port)
+		os.Exit(httpapi.Healthcheck(httpapi.Port(os.Getenv)))
 	}
-	logger := httpapi.NewLogger(getenv)
-	grace, err := httpapi.ShutdownGrace(getenv)
-	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger.Info("ready", "seconds_since_start", 0)
-	if err := httpapi.Serve(ctx, ":"+port, rulesapi.New(logger).Handler(), logger, grace); err != nil {
-		logger.Error("server stopped", "error", err.Error())
-		return 1
-	}
-	return 0
+	os.Exit(rulesapi.Main(os.Getenv))
 }
