@@ -25,7 +25,9 @@ import (
 // as the action does in GitHub: real images and containers, one fork after
 // the other (the lab measures, so labs never overlap). Each broken fork
 // breaks one lesson and must fail exactly the checks that lesson is about,
-// for the reason the lesson gives.
+// for the reason the lesson gives. The hostile ones (sleeps-forever,
+// eats-memory, floods-logs) hang, leak or flood once ready: every check
+// from then on fails with that cause, and the run goes on to the next.
 func TestForks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grading a fork builds images and starts containers; skipped with -short")
@@ -87,6 +89,41 @@ func TestForks(t *testing.T) {
 				"latency-ratio": "Is it really running a model?",
 				"memory-ratio":  "Is the model really loaded in the service?",
 				"load-variance": "should spread under parallel load",
+			},
+			wantScore: 40,
+		},
+		{
+			fork: "sleeps-forever",
+			// It loads and says ready like the good fork; then no /analyze
+			// is ever answered. Each check gives up at its request timeout
+			// and says so, and the run goes on to the next.
+			wantFailed: map[string]string{
+				"cold-start":    "/analyze got no answer in time 3 times in a row",
+				"latency-ratio": "did not answer /analyze within the request timeout",
+				"memory-ratio":  "did not answer /analyze within the request timeout",
+				"load-variance": "did not answer /analyze within the request timeout",
+			},
+			wantScore: 20,
+		},
+		{
+			fork: "eats-memory",
+			// 16 MiB kept per answer: the 1 GiB limit kills it a few dozen
+			// requests into latency-ratio; the checks after it are told why.
+			wantFailed: map[string]string{
+				"latency-ratio": "killed: out of memory",
+				"memory-ratio":  "killed: out of memory",
+				"load-variance": "killed: out of memory",
+			},
+			wantScore: 40,
+		},
+		{
+			fork: "floods-logs",
+			// 64 KiB of log per answer: the lab stops it at 10 MiB of log,
+			// about 160 requests into latency-ratio.
+			wantFailed: map[string]string{
+				"latency-ratio": "stopped by the lab: it wrote more than 10 MiB to its log",
+				"memory-ratio":  "stopped by the lab: it wrote more than 10 MiB to its log",
+				"load-variance": "stopped by the lab: it wrote more than 10 MiB to its log",
 			},
 			wantScore: 40,
 		},

@@ -281,15 +281,19 @@ func lastLines(s string, n int) string {
 }
 
 // exits describes services under test whose containers are gone, so that a
-// check that failed because of it says so.
-func (s *Session) exits(ctx context.Context) string {
-	var msg string
+// check that failed because of it says so, with the file that builds the
+// first of them. A container that is dying as the check fails (killed out
+// of memory, say) is given a moment to be seen gone.
+func (s *Session) exits(ctx context.Context) (msg, file string) {
 	for _, r := range s.running {
-		if why := r.Exited(ctx); why != "" {
+		if why := r.ExitedWithin(ctx, time.Second); why != "" {
 			msg += " (" + why + ")"
+			if file == "" {
+				file = r.DockerfileIn(s.dir)
+			}
 		}
 	}
-	return msg
+	return msg, file
 }
 
 // RunID is the value of the stack.LabelRun label on everything this
@@ -346,7 +350,11 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 		}
 		cancel()
 		if !out.Passed {
-			out.Message += s.exits(ctx)
+			why, file := s.exits(ctx)
+			out.Message += why
+			if out.File == "" {
+				out.File = file
+			}
 		}
 	}
 	r := report.Check{

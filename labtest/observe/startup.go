@@ -57,17 +57,24 @@ type StartupWatch struct {
 // afterReady is how many /analyze 200s to collect once ready.
 const afterReady = 3
 
-// WatchStartup probes /ready, /live, /health and /analyze in rounds until
+// WatchStartup probes /analyze, /ready, /live and /health in rounds until
 // the service is ready and has answered /analyze afterReady times, its
 // container exits, or w.Timeout passes.
+//
+// /analyze goes first in each round: readiness only ever turns on, so when
+// /ready still says 503 after it, the service was loading when /analyze was
+// sent, and what /analyze did (a 500, a hang) belongs to the loading phase.
+// Probed the other way round, the round in which the model finished loading
+// would blame the loading phase for how the ready service answered.
 func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline {
 	tl := &Timeline{ReadyAt: -1}
 	deadline := w.Started.Add(w.Timeout)
 	tick := time.NewTicker(w.Every)
 	defer tick.Stop()
-	served := 0
+	served, hungAfter := 0, 0
 	for {
 		s := Sample{At: time.Since(w.Started)}
+		an := Analyze(ctx, c, w.URL, w.Text)
 		ready := Get(ctx, c, w.URL+"/ready")
 		s.Ready, s.Hung = ready.Status, ready.TimedOut
 		if ready.Status == 0 && !ready.TimedOut && w.Exited != nil {
@@ -79,7 +86,6 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		if ready.Status != 0 {
 			live := Get(ctx, c, w.URL+"/live")
 			health := Get(ctx, c, w.URL+"/health")
-			an := Analyze(ctx, c, w.URL, w.Text)
 			s.Live, s.Health, s.Analyze, s.RetryAfter = live.Status, health.Status, an.Status, an.RetryAfter
 			s.Hung = s.Hung || live.TimedOut || health.TimedOut || an.TimedOut
 			if why := failedHealth(health); why != "" {
@@ -95,6 +101,15 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		if tl.ReadyAt >= 0 && s.Analyze == http.StatusOK {
 			served++
 			if served >= afterReady {
+				return tl
+			}
+		}
+		// A ready service whose /analyze hangs again and again will not
+		// serve by waiting longer.
+		if tl.ReadyAt >= 0 && s.Ready != 0 && s.Analyze == 0 && s.Hung {
+			if hungAfter++; hungAfter >= afterReady {
+				tl.Stopped = fmt.Sprintf("ready after %s, but then /analyze got no answer in time %d times in a row",
+					tl.ReadyAt.Round(time.Millisecond), hungAfter)
 				return tl
 			}
 		}

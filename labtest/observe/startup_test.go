@@ -25,6 +25,8 @@ type fakeML struct {
 	readyAfter int32
 	// hangWhileLoading makes /analyze hold the connection until ready.
 	hangWhileLoading bool
+	// hangWhenReady makes /analyze hold the connection once ready.
+	hangWhenReady bool
 	// health, if set, is the body /health answers with 200.
 	health string
 	// brokenAnalyze, if set, is /analyze's status once ready.
@@ -89,6 +91,10 @@ func (f *fakeML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"error":"model loading"}`))
 			return
 		}
+		if f.hangWhenReady {
+			<-r.Context().Done()
+			return
+		}
 		if f.brokenAnalyze != 0 {
 			w.WriteHeader(f.brokenAnalyze)
 			_, _ = w.Write([]byte(`{"error":"tensor shape mismatch"}`))
@@ -115,7 +121,7 @@ func TestWatchStartup(t *testing.T) {
 			check: func(t *testing.T, tl *observe.Timeline, api *fakeML, _ time.Duration) {
 				require.True(t, tl.Ready())
 				assert.Empty(t, tl.Stopped)
-				require.Len(t, tl.Samples, 4+3, "4 rounds while loading, then 3 served /analyze")
+				require.Len(t, tl.Samples, 4+1+3, "4 rounds while loading, the round that saw ready, then 3 served /analyze")
 				for i, s := range tl.Samples[:4] {
 					assert.Equal(t, http.StatusServiceUnavailable, s.Ready, "round %d /ready", i)
 					assert.Equal(t, http.StatusOK, s.Live, "round %d /live", i)
@@ -125,12 +131,16 @@ func TestWatchStartup(t *testing.T) {
 					assert.False(t, s.Hung, "round %d", i)
 					assert.Less(t, s.At, tl.ReadyAt, "round %d came before ready", i)
 				}
-				for i, s := range tl.Samples[4:] {
-					assert.Equal(t, http.StatusOK, s.Ready, "round %d /ready", 4+i)
-					assert.Equal(t, http.StatusOK, s.Analyze, "round %d /analyze", 4+i)
+				// /analyze goes before /ready in a round, so the round in
+				// which the fake turned ready saw /analyze still loading.
+				assert.Equal(t, http.StatusOK, tl.Samples[4].Ready)
+				assert.Equal(t, http.StatusServiceUnavailable, tl.Samples[4].Analyze)
+				for i, s := range tl.Samples[5:] {
+					assert.Equal(t, http.StatusOK, s.Ready, "round %d /ready", 5+i)
+					assert.Equal(t, http.StatusOK, s.Analyze, "round %d /analyze", 5+i)
 				}
 				assert.Equal(t, tl.Samples[4].At, tl.ReadyAt, "ReadyAt is the round /ready first said 200")
-				assert.EqualValues(t, 7, api.analyzes.Load(), "no /analyze after the third 200")
+				assert.EqualValues(t, 8, api.analyzes.Load(), "no /analyze after the third 200")
 				assert.Equal(t, text, api.texts[0])
 			},
 		},
@@ -139,7 +149,7 @@ func TestWatchStartup(t *testing.T) {
 			api:  &fakeML{readyAfter: 0},
 			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
 				require.True(t, tl.Ready())
-				require.Len(t, tl.Samples, 3)
+				require.Len(t, tl.Samples, 1+3)
 				assert.Equal(t, tl.Samples[0].At, tl.ReadyAt)
 				assert.GreaterOrEqual(t, tl.ReadyAt, time.Duration(0))
 			},
@@ -194,19 +204,39 @@ func TestWatchStartup(t *testing.T) {
 			},
 		},
 		{
+			name:          "ready, but /analyze hangs: stops after three hangs, not at the start-up timeout",
+			api:           &fakeML{readyAfter: 1, hangWhenReady: true},
+			timeout:       30 * time.Second,
+			clientTimeout: 100 * time.Millisecond,
+			check: func(t *testing.T, tl *observe.Timeline, api *fakeML, took time.Duration) {
+				assert.True(t, tl.Ready())
+				assert.Contains(t, tl.Stopped, "/analyze got no answer in time 3 times in a row")
+				require.Len(t, tl.Samples, 1+1+3, "loading, turning ready, then three hangs")
+				assert.False(t, tl.Samples[1].Hung)
+				for i, s := range tl.Samples[2:] {
+					assert.True(t, s.Hung, "round %d", 2+i)
+				}
+				assert.Less(t, took, 10*time.Second, "did not wait for the start-up timeout")
+			},
+		},
+		{
 			name:          "/analyze hangs while loading: those rounds are Hung",
 			api:           &fakeML{readyAfter: 2, hangWhileLoading: true},
 			clientTimeout: 100 * time.Millisecond,
 			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
 				require.True(t, tl.Ready())
-				require.Len(t, tl.Samples, 2+3)
+				require.Len(t, tl.Samples, 2+1+3)
 				for i, s := range tl.Samples[:2] {
 					assert.True(t, s.Hung, "round %d", i)
 					assert.Equal(t, 0, s.Analyze, "round %d: no answer", i)
 					assert.Equal(t, http.StatusServiceUnavailable, s.Ready, "round %d", i)
 				}
-				for i, s := range tl.Samples[2:] {
-					assert.False(t, s.Hung, "round %d", 2+i)
+				// The fake turns ready on a /ready probe, after that round's
+				// /analyze has hung.
+				assert.True(t, tl.Samples[2].Hung)
+				assert.Equal(t, http.StatusOK, tl.Samples[2].Ready)
+				for i, s := range tl.Samples[3:] {
+					assert.False(t, s.Hung, "round %d", 3+i)
 				}
 			},
 		},

@@ -71,6 +71,10 @@ type Stack struct {
 	runID    string
 	limits   Limits
 
+	// watching ends the log watchers when the stack closes.
+	watching context.Context
+	endWatch context.CancelFunc
+
 	mu         sync.Mutex
 	network    *testcontainers.DockerNetwork
 	containers []*Running
@@ -85,7 +89,19 @@ type Running struct {
 	Started   time.Time
 	container testcontainers.Container
 	client    client.APIClient
+
+	memoryLimit int64
+
+	mu sync.Mutex
+	// stoppedBy says why the stack stopped the container itself, if it did.
+	stoppedBy string
 }
+
+// LogBudget is how many bytes of output one container may write: the size
+// of the log Docker keeps for it. A service that writes more is flooding its
+// log (as a debug dump on every request would) and is stopped, so that the
+// flood neither fills the disk nor eats the CPU the checks measure with.
+const LogBudget = 10 << 20
 
 // LabelRun marks everything a run creates, so that it can be found and
 // removed.
@@ -118,7 +134,8 @@ func New(ctx context.Context, limits Limits) (*Stack, error) {
 	id := make([]byte, 6)
 	sum := sha256.Sum256([]byte(fmt.Sprint(time.Now().UnixNano())))
 	copy(id, sum[:])
-	return &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits}, nil
+	watching, endWatch := context.WithCancel(context.Background())
+	return &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits, watching: watching, endWatch: endWatch}, nil
 }
 
 // RunID is the value of LabelRun on everything this stack creates.
@@ -171,8 +188,9 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 			hc.CapDrop = []string{"ALL"}
 			hc.SecurityOpt = []string{"no-new-privileges:true"}
 			hc.Privileged = false
-			// A service that floods its log must not fill the disk.
-			hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "1"}}
+			// A service that floods its log must not fill the disk; the
+			// log watcher stops it once it has written LogBudget.
+			hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.Itoa(LogBudget>>20) + "m", "max-file": "1"}}
 			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
 			for _, t := range s.Tmpfs {
 				hc.Tmpfs[t] = "rw,size=512m" + tmpfsOwner
@@ -184,7 +202,7 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 	}
 	c, err := st.provider.CreateContainer(ctx, req)
 	if c != nil {
-		st.track(&Running{Service: s, container: c, client: st.client})
+		st.track(&Running{Service: s, container: c, client: st.client, memoryLimit: st.limits.MemoryBytes})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create container for service %s: %w", s.Name, err)
@@ -194,6 +212,7 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 		return nil, fmt.Errorf("start container for service %s: %w", s.Name, err)
 	}
 	r.Started = time.Now()
+	go r.watchLog(st.watching)
 	if s.Port > 0 {
 		host, err := c.Host(ctx)
 		if err != nil {
@@ -255,6 +274,7 @@ func (st *Stack) ensureNetwork(ctx context.Context) (*testcontainers.DockerNetwo
 func (st *Stack) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	st.endWatch()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var errs []error
@@ -284,8 +304,15 @@ func (r *Running) Exited(ctx context.Context) string {
 		return ""
 	}
 	why := fmt.Sprintf("container of %s exited with code %d", r.Name, state.ExitCode)
-	if state.OOMKilled {
-		why += " (killed: out of memory)"
+	r.mu.Lock()
+	stoppedBy := r.stoppedBy
+	r.mu.Unlock()
+	// When the cause is known, the log adds nothing to it.
+	switch {
+	case state.OOMKilled:
+		return why + " (killed: out of memory; the limit is " + strconv.FormatInt(r.memoryLimit>>20, 10) + " MiB)"
+	case stoppedBy != "":
+		return why + " (" + stoppedBy + ")"
 	}
 	if tail := r.LogTail(ctx, 5); tail != "" {
 		why += "; its last log lines: " + tail
@@ -305,7 +332,51 @@ func (r *Running) LogTail(ctx context.Context, n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
+	for i, l := range lines {
+		if len(l) > maxTailLine {
+			lines[i] = strings.ToValidUTF8(l[:maxTailLine], "") + "…"
+		}
+	}
 	return strings.Join(lines, " | ")
+}
+
+// maxTailLine keeps a message readable when a service logs huge lines.
+const maxTailLine = 200
+
+// ExitedWithin is Exited after waiting up to wait for a container that is
+// on its way out: a request that failed because the container died can end
+// a moment before the engine has recorded the exit.
+func (r *Running) ExitedWithin(ctx context.Context, wait time.Duration) string {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	res := r.client.ContainerWait(wctx, r.container.GetContainerID(), client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case <-res.Result:
+	case <-res.Error:
+	case <-wctx.Done():
+	}
+	return r.Exited(ctx)
+}
+
+// watchLog follows the container's output and stops the container once it
+// has written more than LogBudget bytes. It ends with the container or when
+// ctx is done.
+func (r *Running) watchLog(ctx context.Context) {
+	rc, err := r.client.ContainerLogs(ctx, r.container.GetContainerID(), client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	n, _ := io.Copy(io.Discard, io.LimitReader(rc, LogBudget+1))
+	if n <= LogBudget {
+		return
+	}
+	r.mu.Lock()
+	r.stoppedBy = fmt.Sprintf("stopped by the lab: it wrote more than %d MiB to its log; a service must not flood its log", LogBudget>>20)
+	r.mu.Unlock()
+	kctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _ = r.client.ContainerKill(kctx, r.container.GetContainerID(), client.ContainerKillOptions{})
 }
 
 func (r *Running) memoryStats(ctx context.Context) (container.MemoryStats, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,11 @@ type fakeHub struct {
 	// API mid-download without sleeping.
 	gate, entered chan struct{}
 	enterOnce     sync.Once
+	// truncate names a file whose GET declares its full length, sends half
+	// of it and drops the connection, as a flaky link does.
+	truncate string
+	// corrupt names a file whose GET serves other bytes than its ETag says.
+	corrupt string
 
 	mu       sync.Mutex
 	requests []string
@@ -91,6 +97,15 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if name == h.truncate && r.Method == http.MethodGet {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		_, _ = w.Write(data[:len(data)/2])
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	if name == h.corrupt && r.Method == http.MethodGet {
+		data = append([]byte{data[0] ^ 0xff}, data[1:]...)
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 }
@@ -320,5 +335,49 @@ func TestDownloadFailureNamesModelAndHub(t *testing.T) {
 	health := do(t, h, http.MethodGet, "/health", "", "")
 	assert.Contains(t, health.body["error"], srv.URL)
 	assert.Contains(t, phaseSeconds(t, h), mlapi.PhaseDownloading)
+	assertNoModelCached(t, cacheDir)
+}
+
+// TestTruncatedDownloadIsNotKept: a hub that drops the connection half-way
+// through a file makes the start fail with a cause that names the file, and
+// leaves nothing in the cache that a restart would take for a model.
+func TestTruncatedDownloadIsNotKept(t *testing.T) {
+	model := readModel(t, fixtureModel(t))
+	for _, file := range []string{"model.onnx", "tokenizer.json"} {
+		t.Run(file, func(t *testing.T) {
+			skipUnderRace(t, downloadRace)
+			hub := newFakeHub(model)
+			hub.truncate = file
+			serveHub(t, hub)
+			cacheDir := t.TempDir()
+			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+
+			err := svc.Start(context.Background())
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), file+" is "+strconv.Itoa(len(model[file])/2)+" bytes, the hub says "+strconv.Itoa(len(model[file]))+": the download was cut short")
+			assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
+			assertNoModelCached(t, cacheDir)
+		})
+	}
+}
+
+// TestCorruptDownloadIsNotKept: a file whose bytes do not match the sha256
+// the hub gives is refused before anything tries to load it.
+func TestCorruptDownloadIsNotKept(t *testing.T) {
+	skipUnderRace(t, downloadRace)
+	model := readModel(t, fixtureModel(t))
+	hub := newFakeHub(model)
+	hub.corrupt = "model.onnx"
+	serveHub(t, hub)
+	cacheDir := t.TempDir()
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+
+	err := svc.Start(context.Background())
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "model.onnx has sha256")
+	assert.Contains(t, err.Error(), "the download is corrupt")
+	assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
 	assertNoModelCached(t, cacheDir)
 }

@@ -2,11 +2,17 @@ package mlapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/knights-analytics/hugot"
 )
@@ -66,6 +72,9 @@ func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded boo
 	if !complete(res.path) {
 		return "", false, fmt.Errorf("download %s: model folder lacks one of %v", id, requiredFiles)
 	}
+	if err := verify(ctx, id, res.path); err != nil {
+		return "", false, fmt.Errorf("download %s from %s: %w", id, hubEndpoint(), err)
+	}
 	// Anything at final is an incomplete copy (complete said so above), and
 	// rename cannot replace a folder that is not empty: it goes first.
 	if err := os.RemoveAll(final); err != nil {
@@ -91,4 +100,96 @@ func hubEndpoint() string {
 		return e
 	}
 	return "https://huggingface.co"
+}
+
+// verify checks each required file of a download against the size and, for
+// files stored in LFS, the sha256 that the hub gives when asked with HEAD
+// (as huggingface_hub does). hugot's downloader takes a file cut short by a
+// dropped connection for complete; this is what catches it.
+func verify(ctx context.Context, id, dir string) error {
+	c := &http.Client{
+		Timeout: 30 * time.Second,
+		// The real hub redirects LFS files to a CDN and gives their size
+		// and hash on the redirect itself.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	for _, name := range requiredFiles {
+		want, err := hubFile(ctx, c, id, name)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(dir, name)
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if want.size >= 0 && st.Size() != want.size {
+			return fmt.Errorf("%s is %d bytes, the hub says %d: the download was cut short", name, st.Size(), want.size)
+		}
+		if want.sha256 == "" {
+			continue
+		}
+		got, err := sha256Of(path)
+		if err != nil {
+			return err
+		}
+		if got != want.sha256 {
+			return fmt.Errorf("%s has sha256 %s, the hub says %s: the download is corrupt", name, got, want.sha256)
+		}
+	}
+	return nil
+}
+
+// fileInfo is what the hub says of one file; size is -1 and sha256 empty
+// when it does not say.
+type fileInfo struct {
+	size   int64
+	sha256 string
+}
+
+func hubFile(ctx context.Context, c *http.Client, id, name string) (fileInfo, error) {
+	url := strings.TrimRight(hubEndpoint(), "/") + "/" + id + "/resolve/main/" + name
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
+	if err != nil {
+		return fileInfo{}, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fileInfo{}, fmt.Errorf("check %s: %w", name, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return fileInfo{}, fmt.Errorf("check %s: the hub answered HEAD %s with %s", name, url, resp.Status)
+	}
+	info := fileInfo{size: -1}
+	size := resp.Header.Get("X-Linked-Size")
+	if size == "" && resp.StatusCode == http.StatusOK {
+		size = resp.Header.Get("Content-Length")
+	}
+	if n, err := strconv.ParseInt(size, 10, 64); err == nil {
+		info.size = n
+	}
+	etag := resp.Header.Get("X-Linked-Etag")
+	if etag == "" {
+		etag = resp.Header.Get("ETag")
+	}
+	// A 64-hex ETag is the sha256 of an LFS file; a git blob's is 40 hex.
+	etag = strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
+	if b, err := hex.DecodeString(etag); err == nil && len(b) == sha256.Size {
+		info.sha256 = strings.ToLower(etag)
+	}
+	return info, nil
+}
+
+func sha256Of(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
