@@ -138,3 +138,52 @@ func TestFaultNoDockerEngine(t *testing.T) {
 	assert.Contains(t, string(out), "Docker engine is not reachable")
 	assert.Less(t, time.Since(start), 30*time.Second)
 }
+
+// TestFaultHub: when the hub stand-in cannot be reached, or cuts the model's
+// download short, the ML API reports a failed load (it does not serve, and
+// keeps no partial model), the lab's checks say why in one message, and
+// nothing is left behind.
+func TestFaultHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers; skipped with -short")
+	}
+	tests := []struct {
+		name string
+		env  string
+		want []string
+	}{
+		{
+			name: "unreachable",
+			env:  "ml-api: {HF_ENDPOINT: \"http://hub:9\"}",
+			want: []string{"/health reports status failed", "download mlready/sst2-mini from http://hub:9", "connection refused"},
+		},
+		{
+			name: "truncated model",
+			env:  "hub: {HUB_TRUNCATE: model.onnx}",
+			want: []string{"/health reports status failed", "model.onnx is 11112836 bytes, the hub says 22225673: the download was cut short"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := filepath.Join(t.TempDir(), "lab.yaml")
+			require.NoError(t, os.WriteFile(spec, []byte("env:\n  "+tt.env+"\n"), 0o644))
+			s, err := labtest.Open(t.Context(), labtest.Options{Dir: "..", SpecPath: spec, Logger: testLogger(t)})
+			require.NoError(t, err)
+			runID := s.RunID()
+			t.Cleanup(func() {
+				require.NoError(t, s.Close())
+				assert.Empty(t, leftovers(t, runID), "containers, networks or volumes left behind")
+			})
+			require.Empty(t, s.Report().Error)
+
+			for _, id := range []string{"readiness-delay", "cold-start"} {
+				r := s.Run(t.Context(), id)
+				assert.False(t, r.Passed, id)
+				for _, w := range tt.want {
+					assert.Contains(t, r.Message, w, id)
+				}
+				assert.NotContains(t, r.Message, "not ready within", "%s: a failed load is reported, not waited out", id)
+			}
+		})
+	}
+}
