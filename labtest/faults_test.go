@@ -187,3 +187,35 @@ func TestFaultHub(t *testing.T) {
 		})
 	}
 }
+
+// TestPrebuildGetsNoSecrets: the pre-build command comes from the tested
+// folder, so it runs with only what building Go code needs from the
+// grader's environment; tokens and secrets stay out, and a failing
+// pre-build is one message with the end of its output.
+func TestPrebuildGetsNoSecrets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a Docker engine; skipped with -short")
+	}
+	t.Setenv("GITHUB_TOKEN", "ghs_secret")
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", "runtime-secret")
+	t.Setenv("MLREADY_TEST_SECRET", "s3cr3t")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"),
+		[]byte("services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, labtest.SpecFile),
+		[]byte("prebuild: env > env.txt; echo stolen nothing; exit 3\n"), 0o644))
+
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	assert.Contains(t, s.Report().Error, `pre-build command "env > env.txt; echo stolen nothing; exit 3" failed: exit status 3: stolen nothing`)
+	b, err := os.ReadFile(filepath.Join(dir, "env.txt"))
+	require.NoError(t, err)
+	env := string(b)
+	for _, secret := range []string{"ghs_secret", "runtime-secret", "s3cr3t"} {
+		assert.NotContains(t, env, secret)
+	}
+	assert.Contains(t, env, "PATH=")
+	assert.Contains(t, env, "GOTOOLCHAIN=local")
+}
