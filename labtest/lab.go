@@ -112,6 +112,8 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if s.lock, err = lockMachine(ctx); err != nil {
 		return nil, err
 	}
+	// A lab's time is its own, not the wait for the one before it.
+	s.started = time.Now()
 	limits, _ := spec.Limits.stack() // validated above
 	st, err := stack.New(ctx, limits)
 	if err != nil {
