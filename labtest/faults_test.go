@@ -34,6 +34,21 @@ func leftovers(t *testing.T, runID string) string {
 	return strings.TrimSpace(out.String())
 }
 
+// openLab opens a lab whose services come up, and on cleanup closes it and
+// asserts that nothing was left behind.
+func openLab(ctx context.Context, t *testing.T, opts labtest.Options) *labtest.Session {
+	t.Helper()
+	s, err := labtest.Open(ctx, opts)
+	require.NoError(t, err)
+	runID := s.RunID()
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		assert.Empty(t, leftovers(t, runID), "containers, networks or volumes left behind")
+	})
+	require.Empty(t, s.Report().Error)
+	return s
+}
+
 // TestFaultImageBuildFailsHalfway: an image whose Dockerfile fails at its
 // second step gives a report naming the service and the cause, within
 // seconds, and leaves nothing behind.
@@ -81,14 +96,8 @@ func TestFaultMLContainerKilled(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	s, err := labtest.Open(ctx, labtest.Options{Dir: "..", Logger: testLogger(t)})
-	require.NoError(t, err)
+	s := openLab(ctx, t, labtest.Options{Dir: "..", Logger: testLogger(t)})
 	runID := s.RunID()
-	t.Cleanup(func() {
-		require.NoError(t, s.Close())
-		assert.Empty(t, leftovers(t, runID), "containers, networks or volumes left behind")
-	})
-	require.Empty(t, s.Report().Error)
 
 	ids, err := exec.Command("docker", "ps", "-q", "--filter", "label="+stack.LabelRun+"="+runID,
 		"--filter", "label=org.mlready.service=ml-api").Output()
@@ -166,14 +175,7 @@ func TestFaultHub(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := filepath.Join(t.TempDir(), "lab.yaml")
 			require.NoError(t, os.WriteFile(spec, []byte("env:\n  "+tt.env+"\n"), 0o644))
-			s, err := labtest.Open(t.Context(), labtest.Options{Dir: "..", SpecPath: spec, Logger: testLogger(t)})
-			require.NoError(t, err)
-			runID := s.RunID()
-			t.Cleanup(func() {
-				require.NoError(t, s.Close())
-				assert.Empty(t, leftovers(t, runID), "containers, networks or volumes left behind")
-			})
-			require.Empty(t, s.Report().Error)
+			s := openLab(t.Context(), t, labtest.Options{Dir: "..", SpecPath: spec, Logger: testLogger(t)})
 
 			for _, id := range []string{"readiness-delay", "cold-start"} {
 				r := s.Run(t.Context(), id)

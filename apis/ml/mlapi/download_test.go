@@ -338,16 +338,30 @@ func TestDownloadFailureNamesModelAndHub(t *testing.T) {
 	assertNoModelCached(t, cacheDir)
 }
 
-// TestTruncatedDownloadIsNotKept: a hub that drops the connection half-way
-// through a file makes the start fail with a cause that names the file, and
-// leaves nothing in the cache that a restart would take for a model.
-func TestTruncatedDownloadIsNotKept(t *testing.T) {
+// TestBrokenDownloadIsNotKept: a hub that drops the connection half-way
+// through a file, or serves other bytes than the sha256 it gives, makes the
+// start fail with a cause that names the file, before anything tries to
+// load it, and leaves nothing in the cache that a restart would take for a
+// model.
+func TestBrokenDownloadIsNotKept(t *testing.T) {
 	model := readModel(t, fixtureModel(t))
-	for _, file := range []string{"model.onnx", "tokenizer.json"} {
-		t.Run(file, func(t *testing.T) {
+	half := func(f string) string {
+		return f + " is " + strconv.Itoa(len(model[f])/2) + " bytes, the hub says " + strconv.Itoa(len(model[f])) + ": the download was cut short"
+	}
+	tests := []struct {
+		name              string
+		truncate, corrupt string
+		want              string
+	}{
+		{name: "model.onnx cut short", truncate: "model.onnx", want: half("model.onnx")},
+		{name: "tokenizer.json cut short", truncate: "tokenizer.json", want: half("tokenizer.json")},
+		{name: "model.onnx corrupt", corrupt: "model.onnx", want: "the download is corrupt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			skipUnderRace(t, downloadRace)
 			hub := newFakeHub(model)
-			hub.truncate = file
+			hub.truncate, hub.corrupt = tt.truncate, tt.corrupt
 			serveHub(t, hub)
 			cacheDir := t.TempDir()
 			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
@@ -355,29 +369,10 @@ func TestTruncatedDownloadIsNotKept(t *testing.T) {
 			err := svc.Start(context.Background())
 
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), file+" is "+strconv.Itoa(len(model[file])/2)+" bytes, the hub says "+strconv.Itoa(len(model[file]))+": the download was cut short")
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "load model", "refused before loading")
 			assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
 			assertNoModelCached(t, cacheDir)
 		})
 	}
-}
-
-// TestCorruptDownloadIsNotKept: a file whose bytes do not match the sha256
-// the hub gives is refused before anything tries to load it.
-func TestCorruptDownloadIsNotKept(t *testing.T) {
-	skipUnderRace(t, downloadRace)
-	model := readModel(t, fixtureModel(t))
-	hub := newFakeHub(model)
-	hub.corrupt = "model.onnx"
-	serveHub(t, hub)
-	cacheDir := t.TempDir()
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
-
-	err := svc.Start(context.Background())
-
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "model.onnx has sha256")
-	assert.Contains(t, err.Error(), "the download is corrupt")
-	assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
-	assertNoModelCached(t, cacheDir)
 }
