@@ -390,3 +390,19 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad is the cost of loading the fixture model (the ML API's
+// "loading" phase, without warm-up).
+func BenchmarkLoad(b *testing.B) {
+	skipWithoutModel(b)
+	skipUnderRace(b)
+	for b.Loop() {
+		c, err := Load(modelDir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
