@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -340,6 +341,20 @@ func (r *Running) LogTail(ctx context.Context, n int) string {
 	return strings.Join(lines, " | ")
 }
 
+// errLogBudget ends a log watch: the container wrote more than LogBudget.
+var errLogBudget = errors.New("log budget spent")
+
+// logBudget counts down what a container writes.
+type logBudget struct{ left int64 }
+
+func (b *logBudget) Write(p []byte) (int, error) {
+	b.left -= int64(len(p))
+	if b.left < 0 {
+		return len(p), errLogBudget
+	}
+	return len(p), nil
+}
+
 // maxTailLine keeps a message readable when a service logs huge lines.
 const maxTailLine = 200
 
@@ -367,8 +382,10 @@ func (r *Running) watchLog(ctx context.Context) {
 		return
 	}
 	defer rc.Close()
-	n, _ := io.Copy(io.Discard, io.LimitReader(rc, LogBudget+1))
-	if n <= LogBudget {
+	// The stream interleaves stdout and stderr in frames; StdCopy takes the
+	// frames' headers off so that only what the service wrote counts.
+	left := &logBudget{left: LogBudget}
+	if _, err := stdcopy.StdCopy(left, left, rc); !errors.Is(err, errLogBudget) {
 		return
 	}
 	r.mu.Lock()
