@@ -307,10 +307,11 @@ func lastLines(s string, n int) string {
 // exits describes services under test whose containers are gone, so that a
 // check that failed because of it says so, with the file that builds the
 // first of them. A container that is dying as the check fails (killed out
-// of memory, say) is given a moment to be seen gone.
+// of memory, say) is given a moment, one for all of them, to be seen gone.
 func (s *Session) exits(ctx context.Context) (msg, file string) {
+	deadline := time.Now().Add(time.Second)
 	for _, r := range s.running {
-		if why := r.ExitedWithin(ctx, time.Second); why != "" {
+		if why := r.ExitedBy(ctx, deadline); why != "" {
 			msg += " (" + why + ")"
 			if file == "" {
 				file = r.DockerfileIn(s.dir)

@@ -106,12 +106,16 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		}
 		// A ready service whose /analyze hangs again and again will not
 		// serve by waiting longer.
-		if tl.ReadyAt >= 0 && s.Ready != 0 && s.Analyze == 0 && s.Hung {
+		switch {
+		case tl.ReadyAt < 0 || ready.Status == 0:
+		case an.TimedOut:
 			if hungAfter++; hungAfter >= afterReady {
 				tl.Stopped = fmt.Sprintf("ready after %s, but then /analyze got no answer in time %d times in a row",
 					tl.ReadyAt.Round(time.Millisecond), hungAfter)
 				return tl
 			}
+		default:
+			hungAfter = 0
 		}
 		if time.Now().After(deadline) {
 			tl.Stopped = "not ready within " + w.Timeout.String() + " of the container starting"

@@ -27,6 +27,9 @@ type fakeML struct {
 	hangWhileLoading bool
 	// hangWhenReady makes /analyze hold the connection once ready.
 	hangWhenReady bool
+	// hangEveryOther makes every other /analyze hold the connection once
+	// ready, starting with the first.
+	hangEveryOther bool
 	// health, if set, is the body /health answers with 200.
 	health string
 	// brokenAnalyze, if set, is /analyze's status once ready.
@@ -36,9 +39,11 @@ type fakeML struct {
 
 	ready       atomic.Bool
 	readyProbes atomic.Int32
-	analyzes    atomic.Int32
-	mu          sync.Mutex
-	texts       []string
+	// readyAnalyzes counts /analyze requests once ready.
+	readyAnalyzes atomic.Int32
+	analyzes      atomic.Int32
+	mu            sync.Mutex
+	texts         []string
 }
 
 func (f *fakeML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +96,7 @@ func (f *fakeML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"error":"model loading"}`))
 			return
 		}
-		if f.hangWhenReady {
+		if f.hangWhenReady || f.hangEveryOther && f.readyAnalyzes.Add(1)%2 == 1 {
 			<-r.Context().Done()
 			return
 		}
@@ -217,6 +222,17 @@ func TestWatchStartup(t *testing.T) {
 					assert.True(t, s.Hung, "round %d", 2+i)
 				}
 				assert.Less(t, took, 10*time.Second, "did not wait for the start-up timeout")
+			},
+		},
+		{
+			name:          "ready, /analyze hangs every other time: three hangs not in a row do not stop the watch",
+			api:           &fakeML{readyAfter: 1, hangEveryOther: true},
+			timeout:       30 * time.Second,
+			clientTimeout: 100 * time.Millisecond,
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+				assert.True(t, tl.Ready())
+				assert.Empty(t, tl.Stopped, "three 200s were served in the end")
+				require.Len(t, tl.Samples, 1+1+6, "loading, turning ready, then hang/200 three times")
 			},
 		},
 		{

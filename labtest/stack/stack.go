@@ -358,11 +358,11 @@ func (b *logBudget) Write(p []byte) (int, error) {
 // maxTailLine keeps a message readable when a service logs huge lines.
 const maxTailLine = 200
 
-// ExitedWithin is Exited after waiting up to wait for a container that is
+// ExitedBy is Exited after waiting until deadline for a container that is
 // on its way out: a request that failed because the container died can end
 // a moment before the engine has recorded the exit.
-func (r *Running) ExitedWithin(ctx context.Context, wait time.Duration) string {
-	wctx, cancel := context.WithTimeout(ctx, wait)
+func (r *Running) ExitedBy(ctx context.Context, deadline time.Time) string {
+	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	res := r.client.ContainerWait(wctx, r.container.GetContainerID(), client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
