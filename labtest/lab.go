@@ -200,7 +200,8 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 
 	timeout := time.Duration(s.spec.RequestTimeout)
 	client := observe.NewClient(timeout)
-	env := &check.Env{Client: client, Texts: check.DefaultTexts}
+	env := &check.Env{Client: client, Texts: check.DefaultTexts, StartupTimeout: time.Duration(s.spec.StartupTimeout),
+		Replicas: &mlReplicas{stack: s.stack, service: *roles["ml"], image: images[s.spec.Services.ML]}}
 	var wg sync.WaitGroup
 	// The ML API starts first: it is the one whose start-up takes long.
 	for _, role := range []string{"ml", "traditional"} {
@@ -368,7 +369,9 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 	} else {
 		s.logger.Info("running check", "check", id)
 		cctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.CheckTimeout))
-		out = c.Run(cctx, s.env, th.Value)
+		env := *s.env
+		env.Routing = check.Routing{Period: time.Duration(cs.Period), WarmPool: cs.WarmPool}
+		out = c.Run(cctx, &env, th.Value)
 		if cctx.Err() == context.DeadlineExceeded {
 			out = check.Outcome{Measured: out.Measured, File: out.File, Message: fmt.Sprintf(
 				"The check did not finish within %s (%s).", time.Duration(s.spec.CheckTimeout), out.Message)}

@@ -80,6 +80,11 @@ type CheckSpec struct {
 	Points int    `yaml:"points"`
 	// Threshold overrides the check's default when set.
 	Threshold *float64 `yaml:"threshold"`
+	// Period is how often the production checks' readiness-gated router
+	// polls /ready; 0 means check.DefaultPeriod.
+	Period Duration `yaml:"period"`
+	// WarmPool is how many replicas scale-out starts ahead of the spike.
+	WarmPool int `yaml:"warm_pool"`
 }
 
 // Duration is a time.Duration written as "90s" in YAML.
@@ -176,6 +181,12 @@ func (s Spec) validate(registry []check.Check) error {
 		seen[c.ID] = true
 		if c.Points < 0 {
 			return fmt.Errorf("lab spec: check %q has negative points", c.ID)
+		}
+		if c.WarmPool < 0 || c.WarmPool > 1 {
+			return fmt.Errorf("lab spec: check %q: warm_pool %d is outside 0..1", c.ID, c.WarmPool)
+		}
+		if p := time.Duration(c.Period); p < 0 || p > time.Minute {
+			return fmt.Errorf("lab spec: check %q: period %s is outside 0..1m", c.ID, p)
 		}
 	}
 	return nil

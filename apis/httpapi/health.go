@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -42,7 +43,17 @@ type Health struct {
 	// Model is the name of the one model the API serves, for the Open
 	// Inference Protocol's /v2/models/{name}/ready.
 	Model string
+	// Responding, when set, makes /v2/models/{name}/ready the
+	// model-responding probe: once the API is ready it answers 200 only
+	// when Responding returns nil (a tiny inference that finished within
+	// its deadline), and 503 with the reason otherwise. Unset, the path is
+	// an alias of /ready. It must return within its own deadline.
+	Responding func(ctx context.Context) error
 }
+
+// StatusUnresponsive is the "status" of the model-responding probe when the
+// API is ready but its model did not answer the probe's inference.
+const StatusUnresponsive = "unresponsive"
 
 // Paths of the Open Inference Protocol (KServe v2) health endpoints, served
 // as aliases of /live and /ready.
@@ -75,8 +86,9 @@ func IsReadinessPath(path string) bool {
 	return ok && strings.HasSuffix(rest, "/ready")
 }
 
-// modelReady answers /v2/models/{name}/ready like /ready for the API's own
-// model and 404 for any other name.
+// modelReady answers /v2/models/{name}/ready for the API's own model, 404
+// for any other name: like /ready, and once ready, with Responding's
+// verdict when the API has one.
 func (h Health) modelReady(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, OIPModelsPrefix), "/ready")
 	if !ok {
@@ -87,7 +99,15 @@ func (h Health) modelReady(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, fmt.Sprintf("no such model: %q (this API serves %q)", name, h.Model))
 		return
 	}
-	h.ready(w, r)
+	if h.Responding == nil || !h.Readiness().Ready {
+		h.ready(w, r)
+		return
+	}
+	if err := h.Responding(r.Context()); err != nil {
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "status": StatusUnresponsive, "reason": err.Error()})
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"ready": true})
 }
 
 // health always answers 200 while the process lives: it describes the

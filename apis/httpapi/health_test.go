@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -209,5 +211,53 @@ func TestIsReadinessPath(t *testing.T) {
 		"/live": false, "/health": false, "/v2/health/live": false, "/v2/models/x": false, "/analyze": false,
 	} {
 		assert.Equal(t, want, httpapi.IsReadinessPath(path), path)
+	}
+}
+
+// TestModelRespondingProbe: with Responding set, /v2/models/{name}/ready
+// answers 200 only when the API is ready and its inference came back;
+// before the model is ready it answers like /ready without running one.
+func TestModelRespondingProbe(t *testing.T) {
+	tests := []struct {
+		name       string
+		ready      bool
+		responding error
+		wantCode   int
+		wantStatus string
+		wantCalled bool
+	}{
+		{"responding", true, nil, 200, "", true},
+		{"loaded but not responding", true, errors.New("the model did not answer a probe inference within 1s"), 503, httpapi.StatusUnresponsive, true},
+		{"not loaded", false, nil, 503, httpapi.StatusStarting, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			called := false
+			r := httpapi.NewRouter(discardLogger())
+			httpapi.Health{APIType: "ml", Started: time.Now(), Model: "m", Readiness: func() httpapi.Readiness {
+				if tt.ready {
+					return httpapi.Readiness{Status: httpapi.StatusHealthy, Ready: true}
+				}
+				return httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "model is loading"}
+			}, Responding: func(context.Context) error {
+				called = true
+				return tt.responding
+			}}.Mount(r)
+
+			code, body := get(t, r, "/v2/models/m/ready")
+
+			assert.Equal(t, tt.wantCode, code, "%v", body)
+			assert.Equal(t, tt.wantCalled, called, "inference run")
+			assert.Equal(t, tt.wantCode == 200, body["ready"])
+			if tt.wantStatus != "" {
+				assert.Equal(t, tt.wantStatus, body["status"])
+			}
+			if tt.responding != nil {
+				assert.Contains(t, body["reason"], "did not answer")
+			}
+			// /ready keeps its own meaning: loaded, not responding.
+			code, _ = get(t, r, "/ready")
+			assert.Equal(t, map[bool]int{true: 200, false: 503}[tt.ready], code)
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/mlready/mlready/labtest/observe"
 	"github.com/mlready/mlready/labtest/report"
@@ -63,13 +64,27 @@ type Env struct {
 	Client      *http.Client
 	// Texts are the sentences sent to /analyze.
 	Texts []string
+	// Replicas starts and stops more ML replicas, for the production
+	// checks; nil when the lab cannot.
+	Replicas Orchestrator
+	// Routing configures the production checks' routers.
+	Routing Routing
+	// StartupTimeout bounds a replica's start-up.
+	StartupTimeout time.Duration
 }
 
 // All returns every check a lab spec may choose, the lab's five first, in
 // the order they run. To add a check for a new lab, write a file with a type
 // that implements Check and add it here.
 func All() []Check {
-	return append(Lab(), Soak{})
+	return append(append(Lab(), Soak{}), Production()...)
+}
+
+// Production returns the checks of the production lab
+// (specs/production.yaml): what happens to the ML service when it is
+// scaled out, updated, restarted and probed layer by layer.
+func Production() []Check {
+	return []Check{ScaleOut{}, RollingUpdate{}, Restart{}, HealthLayers{}}
 }
 
 // Lab returns the checks of this repository's lab: its four observations

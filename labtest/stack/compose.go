@@ -28,6 +28,10 @@ type Service struct {
 	// Tmpfs are writable folders: the compose file's volume targets and
 	// tmpfs entries, mounted empty for every run.
 	Tmpfs []string
+	// Volumes are the targets of the compose file's named volumes: what
+	// docker-compose keeps from one `down` and `up` to the next. A replica
+	// started with StartReplica mounts a real Docker volume there.
+	Volumes []string
 	// DependsOn lists services to start first.
 	DependsOn []string
 }
@@ -112,11 +116,14 @@ func (cs composeService) service(name, dir string) (Service, error) {
 		}
 	}
 	for _, v := range cs.Volumes {
-		target, err := volumeTarget(v)
+		target, named, err := volumeTarget(v)
 		if err != nil {
 			return Service{}, err
 		}
 		s.Tmpfs = append(s.Tmpfs, target)
+		if named {
+			s.Volumes = append(s.Volumes, target)
+		}
 	}
 	s.Tmpfs = append(s.Tmpfs, stringList(cs.Tmpfs)...)
 	s.DependsOn = stringList(cs.DependsOn)
@@ -217,8 +224,9 @@ func containerPort(n yaml.Node) int {
 }
 
 // volumeTarget accepts named volumes ("cache:/cache") and anonymous ones
-// ("/cache"); a host folder ("./data:/data", "/srv:/data") is refused.
-func volumeTarget(n yaml.Node) (string, error) {
+// ("/cache"), and tells which it is; a host folder ("./data:/data",
+// "/srv:/data") is refused.
+func volumeTarget(n yaml.Node) (target string, named bool, err error) {
 	if n.Kind == yaml.MappingNode {
 		var m struct {
 			Type   string `yaml:"type"`
@@ -226,22 +234,22 @@ func volumeTarget(n yaml.Node) (string, error) {
 			Target string `yaml:"target"`
 		}
 		if err := n.Decode(&m); err != nil {
-			return "", fmt.Errorf("volumes: %w", err)
+			return "", false, fmt.Errorf("volumes: %w", err)
 		}
 		if m.Type == "bind" {
-			return "", fmt.Errorf("host folder mount %s is not allowed: a graded service gets no host access", m.Source)
+			return "", false, fmt.Errorf("host folder mount %s is not allowed: a graded service gets no host access", m.Source)
 		}
-		return m.Target, nil
+		return m.Target, m.Source != "" && (m.Type == "" || m.Type == "volume"), nil
 	}
 	parts := strings.Split(n.Value, ":")
 	if len(parts) == 1 {
-		return parts[0], nil
+		return parts[0], false, nil
 	}
 	src := parts[0]
 	if strings.HasPrefix(src, "/") || strings.HasPrefix(src, ".") || strings.HasPrefix(src, "~") {
-		return "", fmt.Errorf("host folder mount %s is not allowed: a graded service gets no host access", src)
+		return "", false, fmt.Errorf("host folder mount %s is not allowed: a graded service gets no host access", src)
 	}
-	return parts[1], nil
+	return parts[1], true, nil
 }
 
 // stringList reads a string, a list of strings, or the keys of a mapping.

@@ -192,6 +192,7 @@ func TestLoadComposeReads(t *testing.T) {
     tmpfs: [/tmp, /run]`,
 			check: func(t *testing.T, _ string, s stack.Service) {
 				assert.Equal(t, []string{"/cache", "/scratch", "/models", "/data", "/tmp", "/run"}, s.Tmpfs)
+				assert.Equal(t, []string{"/cache", "/models", "/data"}, s.Volumes, "named volumes, which outlive a container")
 			},
 		},
 		{

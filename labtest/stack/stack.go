@@ -22,6 +22,7 @@ import (
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -79,6 +80,9 @@ type Stack struct {
 	mu         sync.Mutex
 	network    *testcontainers.DockerNetwork
 	containers []*Running
+	// volumes are the Docker volumes CreateVolume made and nothing has
+	// removed yet.
+	volumes []string
 }
 
 // Running is one started service.
@@ -168,6 +172,12 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 // Start creates and starts a container of s from image, on the stack's
 // network under its service name, and returns as soon as it runs.
 func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, error) {
+	return st.start(ctx, s, image, nil)
+}
+
+// start is Start with volumes: each target in it gets the named Docker
+// volume instead of an empty tmpfs.
+func (st *Stack) start(ctx context.Context, s Service, image string, volumes map[string]string) (*Running, error) {
 	nw, err := st.ensureNetwork(ctx)
 	if err != nil {
 		return nil, err
@@ -194,6 +204,10 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 			hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.Itoa(LogBudget>>20) + "m", "max-file": "1"}}
 			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
 			for _, t := range s.Tmpfs {
+				if name, ok := volumes[t]; ok {
+					hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: t})
+					continue
+				}
 				hc.Tmpfs[t] = "rw,size=512m" + tmpfsOwner
 			}
 		},
@@ -269,8 +283,8 @@ func (st *Stack) ensureNetwork(ctx context.Context) (*testcontainers.DockerNetwo
 	return nw, nil
 }
 
-// Close removes every container, with its volumes, and the network that the
-// stack created. It uses its own deadline, not ctx's, so that it still
+// Close removes every container, with its volumes, every volume made by
+// CreateVolume, and the network that the stack created. It uses its own deadline, not ctx's, so that it still
 // cleans up after a cancelled run.
 func (st *Stack) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -285,6 +299,7 @@ func (st *Stack) Close() error {
 		}
 	}
 	st.containers = nil
+	errs = append(errs, st.removeVolumes(ctx))
 	if st.network != nil {
 		if err := st.network.Remove(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("remove network: %w", err))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/ml/batcher"
 )
 
 // Config says where the model comes from and how it is served. Zero values
@@ -48,7 +49,17 @@ type Config struct {
 	// MaxClientBatch is the most texts one {"texts": [...]} request may
 	// carry.
 	MaxClientBatch int
+	// ProbeTimeout is how long the model-responding probe
+	// (/v2/models/{name}/ready) waits for its tiny inference.
+	ProbeTimeout time.Duration
+	// WrapModel, when set, wraps the model call that serves /analyze and
+	// the responding probe. It is not read from the environment: the
+	// sample forks plant a model that stops answering with it.
+	WrapModel func(Classify) Classify
 }
+
+// Classify is one model call: texts in, one prediction each out.
+type Classify = batcher.Classify
 
 // Serving defaults, chosen from the measurements in the README's "Serving
 // patterns & benchmarks" on the sst2-mini fixture model and 2 cores.
@@ -73,6 +84,10 @@ const (
 	DefaultWorkers = 2
 	// DefaultHoldMax bounds how long a request waits for start-up.
 	DefaultHoldMax = 30 * time.Second
+	// DefaultProbeTimeout: about a hundred times a short text's inference
+	// on this machine, so that only a model that stopped answering misses
+	// it, not one that is busy under load.
+	DefaultProbeTimeout = time.Second
 )
 
 // withDefaults fills in the zero values.
@@ -108,13 +123,16 @@ func (c Config) withDefaults() Config {
 	if c.HoldMax <= 0 {
 		c.HoldMax = DefaultHoldMax
 	}
+	if c.ProbeTimeout <= 0 {
+		c.ProbeTimeout = DefaultProbeTimeout
+	}
 	return c
 }
 
 // ConfigFromEnv reads the configuration from environment variables:
 // MODEL_DIR, MODEL_ID, MODEL_CACHE, BATCH_MAX, BATCH_WAIT, QUEUE_MAX,
 // REQUEST_TIMEOUT, INFERENCE_WORKERS, HOLD_DURING_STARTUP, HOLD_MAX,
-// DEGRADED_FALLBACK and MAX_CLIENT_BATCH. It names every value that does
+// DEGRADED_FALLBACK, MAX_CLIENT_BATCH and PROBE_TIMEOUT. It names every value that does
 // not parse.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e := httpapi.Env{Getenv: getenv}
@@ -131,6 +149,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		HoldMax:           e.Duration("HOLD_MAX", DefaultHoldMax),
 		DegradedFallback:  e.Bool("DEGRADED_FALLBACK", false),
 		MaxClientBatch:    e.Int("MAX_CLIENT_BATCH", httpapi.DefaultMaxClientBatch, 1),
+		ProbeTimeout:      e.Duration("PROBE_TIMEOUT", DefaultProbeTimeout),
 	}
 	if c.BatchWait == 0 {
 		c.BatchWait = -1 // BATCH_WAIT=0: do not wait, rather than the default

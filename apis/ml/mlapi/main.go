@@ -17,12 +17,19 @@ import (
 // after a clean drain, 1 when serving failed or the grace ran out, 2 for bad
 // configuration.
 func Main(getenv func(string) string, wrap ...func(http.Handler) http.Handler) int {
+	return MainWithModel(getenv, nil, wrap...)
+}
+
+// MainWithModel is Main with the model call wrapped by wrapModel (see
+// Config.WrapModel); nil leaves it as it is.
+func MainWithModel(getenv func(string) string, wrapModel func(Classify) Classify, wrap ...func(http.Handler) http.Handler) int {
 	logger := httpapi.NewLogger(getenv)
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		logger.Error("bad configuration", "error", err.Error())
 		return 2
 	}
+	cfg.WrapModel = wrapModel
 	grace, err := httpapi.ShutdownGrace(getenv)
 	if err != nil {
 		logger.Error("bad configuration", "error", err.Error())

@@ -50,7 +50,14 @@ type Service struct {
 	mu      sync.RWMutex
 	clf     *classifier.Classifier
 	batcher *batcher.Batcher
-	closed  bool
+	// classify is the model call the batcher and the responding probe use.
+	classify Classify
+	closed   bool
+
+	// probing is the responding probe's inference in flight, if any: probes
+	// share it, so a model that hangs holds one goroutine, not one per probe.
+	probeMu sync.Mutex
+	probing *probeCall
 }
 
 // New returns a service that is not ready yet; Start makes it ready.
@@ -78,11 +85,12 @@ func (s *Service) ModelName() string {
 }
 
 // Handler serves /health, /live, /ready (with their Open Inference Protocol
-// aliases), /metrics and /analyze.
+// aliases), the model-responding probe /v2/models/{name}/ready, /metrics
+// and /analyze.
 func (s *Service) Handler() http.Handler {
 	r := httpapi.NewRouter(s.logger)
 	r.Use(s.metrics.Middleware)
-	httpapi.Health{APIType: "ml", Started: s.start, Readiness: s.readiness, Model: s.ModelName()}.Mount(r)
+	httpapi.Health{APIType: "ml", Started: s.start, Readiness: s.readiness, Model: s.ModelName(), Responding: s.responding}.Mount(r)
 	s.metrics.Mount(r)
 	r.Post("/analyze", s.analyze)
 	return r
@@ -132,16 +140,20 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := clf.WarmUp(s.cfg.Workers); err != nil {
 		return s.failed(errors.Join(err, clf.Close()))
 	}
+	classify := Classify(clf.Classify)
+	if s.cfg.WrapModel != nil {
+		classify = s.cfg.WrapModel(classify)
+	}
 	b := batcher.New(batcher.Config{
 		MaxBatch: s.cfg.BatchMax,
 		MaxWait:  s.cfg.BatchWait,
 		QueueMax: s.cfg.QueueMax,
 		Workers:  s.cfg.Workers,
-	}, clf.Classify, s.metrics.hooks())
+	}, classify, s.metrics.hooks())
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
-		s.clf, s.batcher = clf, b
+		s.clf, s.batcher, s.classify = clf, b, classify
 	}
 	s.mu.Unlock()
 	if closed {
@@ -168,7 +180,7 @@ func (s *Service) Close() error {
 	s.stopHolding()
 	s.mu.Lock()
 	clf, b := s.clf, s.batcher
-	s.clf, s.batcher, s.closed = nil, nil, true
+	s.clf, s.batcher, s.classify, s.closed = nil, nil, nil, true
 	s.mu.Unlock()
 	if b != nil {
 		b.Close()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/ml/classifier"
 	"github.com/mlready/mlready/apis/ml/mlapi"
 )
 
@@ -71,7 +73,7 @@ func TestConfigFromEnv(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, mlapi.Config{
 			ModelDir: "/m", BatchMax: mlapi.DefaultBatchMax, BatchWait: mlapi.DefaultBatchWait,
-			QueueMax: mlapi.DefaultQueueMax, RequestTimeout: mlapi.DefaultRequestTimeout,
+			QueueMax: mlapi.DefaultQueueMax, RequestTimeout: mlapi.DefaultRequestTimeout, ProbeTimeout: mlapi.DefaultProbeTimeout,
 			Workers: mlapi.DefaultWorkers, HoldMax: mlapi.DefaultHoldMax, MaxClientBatch: httpapi.DefaultMaxClientBatch,
 		}, cfg)
 	})
@@ -81,11 +83,13 @@ func TestConfigFromEnv(t *testing.T) {
 			"MODEL_ID": "o/m", "MODEL_CACHE": "/c", "BATCH_MAX": "1", "BATCH_WAIT": "0",
 			"QUEUE_MAX": "9", "REQUEST_TIMEOUT": "2s", "INFERENCE_WORKERS": "3",
 			"HOLD_DURING_STARTUP": "true", "HOLD_MAX": "1m", "DEGRADED_FALLBACK": "1", "MAX_CLIENT_BATCH": "8",
+			"PROBE_TIMEOUT": "300ms",
 		}))
 		require.NoError(t, err)
 		assert.Equal(t, mlapi.Config{
 			ModelID: "o/m", CacheDir: "/c", BatchMax: 1, BatchWait: -1, QueueMax: 9, RequestTimeout: 2 * time.Second,
 			Workers: 3, HoldDuringStartup: true, HoldMax: time.Minute, DegradedFallback: true, MaxClientBatch: 8,
+			ProbeTimeout: 300 * time.Millisecond,
 		}, cfg, "BATCH_WAIT=0 means no wait, not the default")
 	})
 	t.Run("bad values are all named", func(t *testing.T) {
@@ -431,4 +435,44 @@ func TestAfterCloseRequestsAreTurnedAway(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, got.status)
 	assert.Equal(t, "1", got.header.Get("Retry-After"))
 	assert.Contains(t, got.body["error"], "shutting down")
+}
+
+// TestRespondingProbeSeesAHungModel: the model-responding probe runs a
+// tiny inference within PROBE_TIMEOUT. When model calls hang, it answers
+// 503 while /live and /ready stay 200, probes share the one hung call
+// rather than piling up, and once the model answers again so does the
+// probe.
+func TestRespondingProbeSeesAHungModel(t *testing.T) {
+	var hang atomic.Bool
+	var inFlight, most atomic.Int64
+	release := make(chan struct{})
+	h := startFixture(t, mlapi.Config{ProbeTimeout: 200 * time.Millisecond, WrapModel: func(next mlapi.Classify) mlapi.Classify {
+		return func(texts []string) ([]classifier.Prediction, error) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			if hang.Load() {
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				<-release
+			}
+			return next(texts)
+		}
+	}})
+	const probe = "/v2/models/sst2-mini/ready"
+	require.Equal(t, http.StatusOK, do(t, h, http.MethodGet, probe, "", "").status)
+
+	hang.Store(true)
+	for range 3 {
+		r := do(t, h, http.MethodGet, probe, "", "")
+		assert.Equal(t, http.StatusServiceUnavailable, r.status)
+		assert.Equal(t, httpapi.StatusUnresponsive, r.body["status"])
+		assert.Contains(t, r.body["reason"], "did not answer a probe inference within 200ms")
+	}
+	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/live", "", "").status)
+	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status, "the model is still loaded")
+	assert.Equal(t, int64(1), most.Load(), "probes wait on the one hung inference")
+
+	hang.Store(false)
+	close(release)
+	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, probe, "", "").status)
 }
