@@ -14,7 +14,7 @@ import (
 // killed: the APIs' default SHUTDOWN_GRACE and Kubernetes'
 // terminationGracePeriodSeconds are longer, but a replica under the lab's
 // load drains in well under a second.
-const replicaGrace = 10 * time.Second
+const replicaGrace = 5 * time.Second
 
 // mlReplicas is the lab's check.Orchestrator: more containers of the ML
 // service, from the image the lab built, on the lab's network.

@@ -125,13 +125,9 @@ func (RollingUpdate) Run(ctx context.Context, env *Env, threshold float64) Outco
 		sec("router_period", p.Seconds()),
 	}
 	out := Outcome{Measured: measured, File: env.ML.File}
-	naiveSays := fmt.Sprintf("Routing to every running container, %d of %d requests failed (first: %s).", n.failed, n.total, orNone(n.firstWhy))
-	if n.failed == 0 {
-		naiveSays = fmt.Sprintf("Routing to every running container, none of %d requests failed either.", n.total)
-	}
+	naiveSays := naiveSaid(n)
 	if float64(g.failed) > threshold {
-		out.Message = fmt.Sprintf("Routed on readiness (/ready polled every %s), %d of %d requests failed during the rolling update (first: %s): a new replica's /ready answered 200 before it could answer /analyze. %s /ready must answer 200 only once the model is loaded.",
-			p, g.failed, g.total, g.firstWhy, naiveSays)
+		out.Message = gatedFailed(p, g, "during the rolling update", naiveSays)
 		return out
 	}
 	out.Passed = true

@@ -42,10 +42,19 @@ func newRouter(gated bool, period time.Duration) *router {
 	return &router{gated: gated, period: period, probe: observe.NewClient(time.Second)}
 }
 
-// add puts a replica behind the router. A gated router polls its /ready at
-// once and then every period, until remove or ctx ends.
+// add puts a replica behind the router. A gated router polls its /ready
+// before add returns, and then every period until remove or ctx ends.
 func (r *router) add(ctx context.Context, url string) {
 	b := &backend{url: url, ready: !r.gated, stop: make(chan struct{})}
+	poll := func() {
+		a := observe.Get(ctx, r.probe, url+"/ready")
+		r.mu.Lock()
+		b.ready = a.Status == http.StatusOK
+		r.mu.Unlock()
+	}
+	if r.gated {
+		poll()
+	}
 	r.mu.Lock()
 	r.backends = append(r.backends, b)
 	r.mu.Unlock()
@@ -56,10 +65,6 @@ func (r *router) add(ctx context.Context, url string) {
 		tick := time.NewTicker(r.period)
 		defer tick.Stop()
 		for {
-			a := observe.Get(ctx, r.probe, url+"/ready")
-			r.mu.Lock()
-			b.ready = a.Status == http.StatusOK
-			r.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
@@ -67,6 +72,7 @@ func (r *router) add(ctx context.Context, url string) {
 				return
 			case <-tick.C:
 			}
+			poll()
 		}
 	}()
 }
@@ -207,14 +213,23 @@ func errText(err error) string {
 // tally counts the requests of one router sent in [from, to).
 type tally struct {
 	total, failed int
-	firstWhy      string
-	seconds       float64
-	served        int
+	// loading counts the failures on a replica that had not answered
+	// /analyze yet: sent to it while it loaded. The others failed on a
+	// replica that had been serving, or found no replica.
+	loading  int
+	firstWhy string
+	served   int
 }
 
 func tallyOf(reqs []sent, gated bool, from, to time.Time) tally {
+	// When each replica first answered, through either router.
+	firstOK := map[string]time.Time{}
+	for _, s := range reqs {
+		if f, seen := firstOK[s.url]; s.ok && (!seen || s.at.Before(f)) {
+			firstOK[s.url] = s.at
+		}
+	}
 	var t tally
-	t.seconds = to.Sub(from).Seconds()
 	for _, s := range reqs {
 		if s.gated != gated || s.at.Before(from) || !s.at.Before(to) {
 			continue
@@ -225,11 +240,32 @@ func tallyOf(reqs []sent, gated bool, from, to time.Time) tally {
 			continue
 		}
 		t.failed++
+		if f, seen := firstOK[s.url]; s.url != "" && (!seen || s.at.Before(f)) {
+			t.loading++
+		}
 		if t.firstWhy == "" {
 			t.firstWhy = s.why
 		}
 	}
 	return t
+}
+
+// gatedFailed says why readiness-gated routing failed requests, in the
+// lab's terms, with what naive routing did beside it.
+func gatedFailed(p time.Duration, g tally, during, naiveSays string) string {
+	why := "a replica's /ready answered 200 before it could answer /analyze, so users were sent to a replica still loading. /ready must answer 200 only once the model is loaded."
+	if g.loading == 0 {
+		why = "they were sent to replicas that had been serving and whose /ready still said 200: the model stopped answering while the replica counted as ready. /ready says the model is loaded, not that it responds; a livenessProbe on a model-responding probe restarts such a replica (see health-layers)."
+	}
+	return fmt.Sprintf("Routed on readiness (/ready polled every %s), %d of %d requests failed %s (first: %s): %s %s", p, g.failed, g.total, during, g.firstWhy, why, naiveSays)
+}
+
+// naiveSaid is what routing to every running container did.
+func naiveSaid(n tally) string {
+	if n.failed == 0 {
+		return fmt.Sprintf("Routing to every running container, none of %d requests failed either.", n.total)
+	}
+	return fmt.Sprintf("Routing to every running container, %d of %d requests failed (first: %s).", n.failed, n.total, orNone(n.firstWhy))
 }
 
 // throughput is the answered (200) requests per second of both routers in

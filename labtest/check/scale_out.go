@@ -125,18 +125,14 @@ func (ScaleOut) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 		measured = append(measured, sec("warm_replica_takes_traffic_after", warmTaken.Seconds()))
 	}
 	out := Outcome{Measured: measured, File: env.ML.File}
-	naiveSays := fmt.Sprintf("Routing to every running container, %d of %d requests failed (first: %s).", n.failed, n.total, orNone(n.firstWhy))
-	if n.failed == 0 {
-		naiveSays = fmt.Sprintf("Routing to every running container, none of %d requests failed either.", n.total)
-	}
+	naiveSays := naiveSaid(n)
 	warmSays := ""
 	if warm != nil {
 		warmSays = fmt.Sprintf(" A warm-pool replica, started before the spike, took traffic %.2f s after it was added, against %.1f s for the cold one.", warmTaken.Seconds(), coldTaken.Seconds())
 	}
 	switch {
 	case float64(g.failed) > threshold:
-		out.Message = fmt.Sprintf("Routed on readiness (/ready polled every %s), %d of %d requests failed while a second ML replica started (first: %s): its /ready answered 200 before it could answer /analyze, so users were sent to a replica still loading. %s /ready must answer 200 only once the model is loaded.",
-			p, g.failed, g.total, g.firstWhy, naiveSays)
+		out.Message = gatedFailed(p, g, "while a second ML replica started", naiveSays)
 	case warm != nil && warmTaken > 2*p:
 		out.Message = fmt.Sprintf("The warm-pool replica took %.1f s to take traffic after it was added, more than two router periods (%s): a warm replica must be ready before it is needed.", warmTaken.Seconds(), 2*p)
 	default:

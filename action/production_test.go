@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"maps"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/mlready/mlready/labtest"
+)
+
+// productionSpec is the production lab as a learner runs it.
+const productionSpec = "../labtest/specs/production.yaml"
+
+// TestProductionLab grades this repository and the sample forks that each
+// break one production scenario with the production lab, end to end. This
+// repository gets full marks; each fork fails exactly the checks its
+// mistake is about, for the reason the lesson gives.
+func TestProductionLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the production lab builds images and starts containers; skipped with -short")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	tests := []struct {
+		name string
+		dir  string
+		// wantFailed maps each check that must fail to a part of its
+		// message that says why; every other check must pass.
+		wantFailed map[string]string
+		wantScore  int
+	}{
+		{name: "this repository", dir: "..", wantScore: 100},
+		{
+			name: "ready-too-early",
+			dir:  "../fixtures/forks/ready-too-early",
+			// /ready says 200 from the first poll: the gated router sends
+			// users to a replica that is still loading. The restart is
+			// timed by /analyze, so it passes.
+			wantFailed: map[string]string{
+				"scale-out":      "before it could answer /analyze",
+				"rolling-update": "before it could answer /analyze",
+				"health-layers":  "/ready answered 200",
+			},
+			wantScore: 25,
+		},
+		{
+			name: "no-cache-volume",
+			dir:  "../fixtures/forks/no-cache-volume",
+			// The model cache is in the container's /tmp: each start
+			// downloads again.
+			wantFailed: map[string]string{"restart": "the second start downloaded again"},
+			wantScore:  75,
+		},
+		{
+			name: "model-hangs",
+			dir:  "../fixtures/forks/model-hangs",
+			// After 40 model calls every call hangs while /ready stays 200:
+			// the responding probe sees it, readiness cannot, and every
+			// check that serves traffic long enough fails with it. Restarts
+			// serve one request each and pass.
+			wantFailed: map[string]string{
+				"scale-out":      "the model stopped answering while the replica counted as ready",
+				"rolling-update": "the model stopped answering while the replica counted as ready",
+				"health-layers":  "The model stopped answering",
+			},
+			wantScore: 25,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := forkProductionSpec(t, tt.dir)
+			rep, err := labtest.Run(ctx, labtest.Options{Dir: tt.dir, SpecPath: spec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+			require.NoError(t, err)
+			require.Empty(t, rep.Error)
+
+			failed := map[string]string{}
+			for _, c := range rep.Checks {
+				t.Logf("%s passed=%v: %s", c.ID, c.Passed, c.Message)
+				for _, m := range c.Measured {
+					t.Logf("  %s = %g %s", m.Name, m.Value, m.Unit)
+				}
+				if !c.Passed {
+					failed[c.ID] = c.Message
+				}
+			}
+			assert.Len(t, rep.Checks, 4)
+			assert.Equal(t, slices.Sorted(maps.Keys(tt.wantFailed)), slices.Sorted(maps.Keys(failed)), "failed checks")
+			for id, why := range tt.wantFailed {
+				assert.Contains(t, failed[id], why, "why %s failed", id)
+			}
+			assert.Equal(t, tt.wantScore, rep.Score)
+			assert.Equal(t, 100, rep.MaxScore)
+			t.Logf("production lab took %.0f s", rep.DurationSeconds)
+		})
+	}
+}
+
+// forkProductionSpec is the production lab with the pre-build of the
+// folder's own spec, if it has one: a fork builds its ML API its own way.
+func forkProductionSpec(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(productionSpec)
+	require.NoError(t, err)
+	own, err := os.ReadFile(filepath.Join(dir, labtest.SpecFile))
+	if os.IsNotExist(err) {
+		return productionSpec
+	}
+	require.NoError(t, err)
+	var fork struct {
+		Prebuild string `yaml:"prebuild"`
+	}
+	require.NoError(t, yaml.Unmarshal(own, &fork))
+	var out bytes.Buffer
+	out.Write(b)
+	enc := yaml.NewEncoder(&out)
+	require.NoError(t, enc.Encode(map[string]string{"prebuild": fork.Prebuild}))
+	path := filepath.Join(t.TempDir(), "production.yaml")
+	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+	return path
+}
