@@ -235,6 +235,22 @@ func TestSpecValidate(t *testing.T) {
 			change: func(s *Spec) { s.Checks = []CheckSpec{{ID: "soak", Points: 100}} },
 		},
 		{
+			name: "the production checks with a warm pool and a router period",
+			change: func(s *Spec) {
+				s.Checks = []CheckSpec{{ID: "scale-out", Points: 50, WarmPool: 1, Period: Duration(2 * time.Second)}, {ID: "health-layers", Points: 50}}
+			},
+		},
+		{
+			name:    "a warm pool of two",
+			change:  func(s *Spec) { s.Checks = []CheckSpec{{ID: "scale-out", Points: 100, WarmPool: 2}} },
+			wantErr: `check "scale-out": warm_pool 2 is outside 0..1`,
+		},
+		{
+			name:    "a negative period",
+			change:  func(s *Spec) { s.Checks = []CheckSpec{{ID: "rolling-update", Points: 100, Period: Duration(-time.Second)}} },
+			wantErr: `check "rolling-update": period -1s is outside 0..1m`,
+		},
+		{
 			name:    "no ML service",
 			change:  func(s *Spec) { s.Services.ML = "" },
 			wantErr: "services.traditional and services.ml must name compose services",

@@ -33,11 +33,18 @@ func TestAll(t *testing.T) {
 		th := c.Threshold()
 		assert.NotEmpty(t, th.Name, c.ID())
 		assert.NotEmpty(t, th.Unit, c.ID())
-		assert.Positive(t, th.Value, c.ID())
+		// Zero is a real threshold: "no failed request".
+		assert.GreaterOrEqual(t, th.Value, 0.0, c.ID())
 	}
 	require.GreaterOrEqual(t, len(all), len(lab))
 	assert.Equal(t, lab, all[:len(lab)], "the lab's five come first, in order")
 	assert.Contains(t, all, "soak", "a spec may choose the soak check")
+	var production []string
+	for _, c := range check.Production() {
+		production = append(production, c.ID())
+	}
+	assert.Equal(t, []string{"scale-out", "rolling-update", "restart", "health-layers"}, production, "the production lab's ids are fixed")
+	assert.Subset(t, all, production, "a spec may choose the production checks")
 }
 
 func TestByID(t *testing.T) {
