@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -17,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mlready/mlready/labtest"
+	"github.com/mlready/mlready/labtest/stack"
 )
 
 // productionSpec is the production lab as a learner runs it.
@@ -81,9 +84,21 @@ func TestProductionLab(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := forkProductionSpec(t, tt.dir)
-			rep, err := labtest.Run(ctx, labtest.Options{Dir: tt.dir, SpecPath: spec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+			s, err := labtest.Open(ctx, labtest.Options{Dir: tt.dir, SpecPath: spec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 			require.NoError(t, err)
+			runID := s.RunID()
+			for _, id := range s.Checks() {
+				s.Run(ctx, id)
+			}
+			require.NoError(t, s.Close())
+			rep := s.Report()
 			require.Empty(t, rep.Error)
+			// The replicas, their volumes and the network all went with the lab.
+			for _, what := range []string{"ps -aq", "volume ls -q", "network ls -q"} {
+				out, err := exec.Command("docker", append(strings.Fields(what), "--filter", "label="+stack.LabelRun+"="+runID)...).CombinedOutput()
+				require.NoError(t, err, string(out))
+				assert.Empty(t, strings.TrimSpace(string(out)), "docker %s: left behind", what)
+			}
 
 			failed := map[string]string{}
 			for _, c := range rep.Checks {

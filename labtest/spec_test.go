@@ -246,8 +246,10 @@ func TestSpecValidate(t *testing.T) {
 			wantErr: `check "scale-out": warm_pool 2 is outside 0..1`,
 		},
 		{
-			name:    "a negative period",
-			change:  func(s *Spec) { s.Checks = []CheckSpec{{ID: "rolling-update", Points: 100, Period: Duration(-time.Second)}} },
+			name: "a negative period",
+			change: func(s *Spec) {
+				s.Checks = []CheckSpec{{ID: "rolling-update", Points: 100, Period: Duration(-time.Second)}}
+			},
 			wantErr: `check "rolling-update": period -1s is outside 0..1m`,
 		},
 		{

@@ -44,7 +44,7 @@ const (
 	// layersEvery paces the watch: probes and one /analyze per round.
 	layersEvery = 100 * time.Millisecond
 	// layersServing is how long traffic is watched once the model answers.
-	layersServing = 8 * time.Second
+	layersServing = 5 * time.Second
 	// layersTimeout bounds each probe and /analyze of the watch: a model
 	// that does not answer within it is taken for one that stopped.
 	layersTimeout = 2 * time.Second

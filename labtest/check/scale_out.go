@@ -36,7 +36,7 @@ func (ScaleOut) Threshold() report.Measure {
 
 // steadyWindow is how long throughput is measured before and after a
 // change: long enough for a few hundred requests.
-const steadyWindow = 3 * time.Second
+const steadyWindow = 2 * time.Second
 
 // Run implements Check.
 func (ScaleOut) Run(ctx context.Context, env *Env, threshold float64) Outcome {
