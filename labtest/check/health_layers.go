@@ -224,7 +224,13 @@ func judgeLayers(rounds []layers, probePath string, servingSince time.Duration, 
 		ms("probe_max_latency", float64(maxProbe.Microseconds())/1000),
 	}
 	out := Outcome{Measured: measured, File: file}
-	rec, recMeasures := recommend(readyAt, probePath, routerPeriod)
+	// The start-up that probes must wait out ends when /analyze answers,
+	// whatever /ready said before.
+	started := readyAt
+	if servingSince >= 0 {
+		started = servingSince
+	}
+	rec, recMeasures := recommend(started, probePath, routerPeriod)
 	out.Measured = append(out.Measured, recMeasures...)
 	switch {
 	case firstAnswer < 0 || readyAt < 0:
@@ -254,8 +260,9 @@ func judgeLayers(rounds []layers, probePath string, servingSince time.Duration, 
 	return out
 }
 
-// recommend turns the measured start-up into probe settings, with the
-// arithmetic, for Kubernetes and for compose.
+// recommend turns the measured start-up (container start to the first
+// answer of /analyze) into probe settings, with the arithmetic, for
+// Kubernetes and for compose.
 func recommend(readyAt time.Duration, probePath string, routerPeriod time.Duration) (string, []report.Measure) {
 	if readyAt < 0 {
 		return "", nil
@@ -269,7 +276,7 @@ func recommend(readyAt time.Duration, probePath string, routerPeriod time.Durati
 	const livenessPeriod, livenessFailures = 10, 3
 	startPeriod := int(math.Ceil(budget))
 	var b strings.Builder
-	fmt.Fprintf(&b, "Probe settings from this start-up (ready after %.1f s): ", readyAt.Seconds())
+	fmt.Fprintf(&b, "Probe settings from this start-up (serving after %.1f s): ", readyAt.Seconds())
 	fmt.Fprintf(&b, "startupProbe httpGet /ready, periodSeconds %d, failureThreshold %d = ceil(2 × %.1f s / %d s); ", startupPeriod, startupFailures, readyAt.Seconds(), startupPeriod)
 	fmt.Fprintf(&b, "readinessProbe httpGet /ready, periodSeconds %d, failureThreshold 1 (out of the Service within %d s); ", readinessPeriod, readinessPeriod)
 	fmt.Fprintf(&b, "livenessProbe httpGet %s, periodSeconds %d, timeoutSeconds 2, failureThreshold %d (a model that stopped answering is restarted within %d × %d = %d s, and never during start-up, which the startupProbe covers); ",
