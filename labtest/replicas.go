@@ -11,9 +11,10 @@ import (
 )
 
 // replicaGrace is how long a stopped replica may drain before it is
-// killed: the APIs' default SHUTDOWN_GRACE and Kubernetes'
-// terminationGracePeriodSeconds are longer, but a replica under the lab's
-// load drains in well under a second.
+// killed. The APIs' SHUTDOWN_GRACE (10 s) and Kubernetes'
+// terminationGracePeriodSeconds (30 s) are longer, but a replica under the
+// lab's load drains in well under a second; only one whose model hangs
+// runs into it, and the lab need not wait longer for that one.
 const replicaGrace = 5 * time.Second
 
 // mlReplicas is the lab's check.Orchestrator: more containers of the ML
@@ -89,11 +90,18 @@ type replica struct {
 	err  error
 }
 
-func (r *replica) URL() string        { return r.running.URL }
+// URL implements check.Replica.
+func (r *replica) URL() string { return r.running.URL }
+
+// Started implements check.Replica.
 func (r *replica) Started() time.Time { return r.running.Started }
+
+// Exited implements check.Replica.
 func (r *replica) Exited(ctx context.Context) string {
 	return r.running.Exited(ctx)
 }
+
+// Stop implements check.Replica; a second call returns the first's error.
 func (r *replica) Stop(ctx context.Context) error {
 	r.once.Do(func() { r.err = r.stack.Remove(ctx, r.running, replicaGrace) })
 	return r.err
