@@ -32,26 +32,25 @@ func (RollingUpdate) Threshold() report.Measure {
 	return report.Measure{Name: "max_gated_failures", Value: 0, Unit: "count"}
 }
 
-// rollingCache is the model cache the rolling update's replicas share, as
-// replicas of one compose service share its named volume: only the first
-// downloads.
-const rollingCache = "rolling-update"
-
 // Run implements Check.
 func (RollingUpdate) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 	if env.Replicas == nil {
 		return failed("This lab cannot start replicas of the ML service.")
 	}
 	p := period(env)
+	// Each replica has a model cache of its own, empty at its start, as a
+	// pod with an emptyDir: a new replica downloads, so its start-up is
+	// long enough to be seen, whatever the router's period.
 	var reps []Replica
 	defer func() { _ = stopAll(reps...) }()
 	for i := range 2 {
-		r, err := env.Replicas.StartReplica(ctx, rollingCache)
+		r, err := env.Replicas.StartReplica(ctx, "")
 		if err != nil {
 			return failed(fmt.Sprintf("Starting ML replica %d of 2 failed: %v", i+1, err))
 		}
 		reps = append(reps, r)
-		// One after the other: the first fills the shared cache.
+	}
+	for i, r := range reps {
 		if err := awaitServing(ctx, env, r); err != nil {
 			return Outcome{File: env.ML.File, Message: fmt.Sprintf("ML replica %d of 2 never served before the update: %v", i+1, err)}
 		}
@@ -82,7 +81,7 @@ func (RollingUpdate) Run(ctx context.Context, env *Env, threshold float64) Outco
 			return failed(fmt.Sprintf("Stopping old replica %d failed: %v", i+1, err))
 		}
 		naive.remove(old.URL())
-		nr, err := env.Replicas.StartReplica(ctx, rollingCache)
+		nr, err := env.Replicas.StartReplica(ctx, "")
 		if err != nil {
 			load.stop()
 			return failed(fmt.Sprintf("Starting new replica %d failed: %v", i+1, err))
