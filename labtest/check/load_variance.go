@@ -21,20 +21,14 @@ const (
 	spreadFloor = 0.5
 )
 
-// ID implements Check.
-func (LoadVariance) ID() string { return "load-variance" }
-
-// Title implements Check.
-func (LoadVariance) Title() string { return "ML latency spreads under parallel load" }
-
-// Lesson implements Check.
-func (LoadVariance) Lesson() string {
-	return "Parallel requests queue for the same CPU-bound model: watch p95 and p99, not the average, and scale or batch before the tail grows."
-}
-
-// Threshold implements Check: ML spread (p95 - p50) over traditional spread.
-func (LoadVariance) Threshold() report.Measure {
-	return report.Measure{Name: "min_spread_ratio", Value: 5, Unit: "x"}
+// Info implements Check: ML spread (p95 - p50) over traditional spread.
+func (LoadVariance) Info() Info {
+	return Info{
+		ID:        "load-variance",
+		Title:     "ML latency spreads under parallel load",
+		Lesson:    "Parallel requests queue for the same CPU-bound model: watch p95 and p99, not the average, and scale or batch before the tail grows.",
+		Threshold: report.Threshold{Name: "min_spread_ratio", Value: 5, Unit: "x", Direction: report.AtLeast, Min: 1, Max: 1000},
+	}
 }
 
 // Run implements Check.
