@@ -61,7 +61,9 @@ func (ColdStart) Run(_ context.Context, env *Env, threshold float64) Outcome {
 			}
 			continue
 		}
-		if s.Hung {
+		// A hang once /ready said 200 is not a loading-phase hang: the
+		// service said it was ready and then never served (told below).
+		if s.Hung && (!ml.Ready() || s.At < ml.ReadyAt) {
 			hung++
 		}
 		switch {
