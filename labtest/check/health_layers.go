@@ -20,24 +20,17 @@ import (
 // completes). From what it measured it recommends probe settings.
 type HealthLayers struct{}
 
-// ID implements Check.
-func (HealthLayers) ID() string { return "health-layers" }
-
-// Title implements Check.
-func (HealthLayers) Title() string {
-	return "Alive, loaded and responding are three probes"
-}
-
-// Lesson implements Check.
-func (HealthLayers) Lesson() string {
-	return "Container alive, model loaded and model responding are different things: liveness must not wait for the model, readiness must, and only a probe that runs an inference sees a model that stopped answering."
-}
-
-// Threshold implements Check: how many rounds the responding probe may
+// Info implements Check. Threshold: how many rounds the responding probe may
 // disagree with /analyze (200 while /analyze failed, or not 200 while it
 // answered).
-func (HealthLayers) Threshold() report.Measure {
-	return report.Measure{Name: "max_probe_disagreements", Value: 0, Unit: "count"}
+func (HealthLayers) Info() Info {
+	return Info{
+		ID:     "health-layers",
+		Title:  "Alive, loaded and responding are three probes",
+		Lesson: "Container alive, model loaded and model responding are different things: liveness must not wait for the model, readiness must, and only a probe that runs an inference sees a model that stopped answering.",
+		Threshold: report.Threshold{Name: "max_probe_disagreements", Value: 0, Unit: "count", Direction: report.AtMost,
+			Min: 0, Max: 100},
+	}
 }
 
 const (

@@ -18,23 +18,16 @@ import (
 // the volume is gone must download again.
 type Restart struct{}
 
-// ID implements Check.
-func (Restart) ID() string { return "restart" }
-
-// Title implements Check.
-func (Restart) Title() string {
-	return "A restart with the model cache kept skips the download"
-}
-
-// Lesson implements Check.
-func (Restart) Lesson() string {
-	return "docker-compose down && up brings the cold start back; a model cache on a named volume that outlives the container skips the download, and removing the volume brings it back."
-}
-
-// Threshold implements Check: how much sooner, at least, the start with
+// Info implements Check. Threshold: how much sooner, at least, the start with
 // the cache kept must be ready than the first.
-func (Restart) Threshold() report.Measure {
-	return report.Measure{Name: "min_seconds_saved", Value: 1, Unit: "s"}
+func (Restart) Info() Info {
+	return Info{
+		ID:     "restart",
+		Title:  "A restart with the model cache kept skips the download",
+		Lesson: "docker-compose down && up brings the cold start back; a model cache on a named volume that outlives the container skips the download, and removing the volume brings it back.",
+		Threshold: report.Threshold{Name: "min_seconds_saved", Value: 1, Unit: "s", Direction: report.AtLeast,
+			Min: 0.1, Max: 600},
+	}
 }
 
 const restartCache = "restart"

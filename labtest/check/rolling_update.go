@@ -13,23 +13,16 @@ import (
 // stop it, start a new one, wait until it takes traffic, then the next.
 type RollingUpdate struct{}
 
-// ID implements Check.
-func (RollingUpdate) ID() string { return "rolling-update" }
-
-// Title implements Check.
-func (RollingUpdate) Title() string {
-	return "A rolling update under load drops no request"
-}
-
-// Lesson implements Check.
-func (RollingUpdate) Lesson() string {
-	return "Replacing replicas one by one loses capacity for as long as each new one loads; routing on readiness keeps every request answered, routing on \"container running\" drops them."
-}
-
-// Threshold implements Check: failed requests allowed under readiness
+// Info implements Check. Threshold: failed requests allowed under readiness
 // gating.
-func (RollingUpdate) Threshold() report.Measure {
-	return report.Measure{Name: "max_gated_failures", Value: 0, Unit: "count"}
+func (RollingUpdate) Info() Info {
+	return Info{
+		ID:     "rolling-update",
+		Title:  "A rolling update under load drops no request",
+		Lesson: "Replacing replicas one by one loses capacity for as long as each new one loads; routing on readiness keeps every request answered, routing on \"container running\" drops them.",
+		Threshold: report.Threshold{Name: "max_gated_failures", Value: 0, Unit: "count", Direction: report.AtMost,
+			Min: 0, Max: 1000},
+	}
 }
 
 // Run implements Check.

@@ -15,23 +15,16 @@ import (
 // takes traffic at once.
 type ScaleOut struct{}
 
-// ID implements Check.
-func (ScaleOut) ID() string { return "scale-out" }
-
-// Title implements Check.
-func (ScaleOut) Title() string {
-	return "A replica added under load takes traffic only once ready"
-}
-
-// Lesson implements Check.
-func (ScaleOut) Lesson() string {
-	return "An autoscaled ML replica is cold for as long as its model loads: a Service that routes on readiness hides that from users, one that routes to every running container does not, and a warm pool skips the wait."
-}
-
-// Threshold implements Check: failed requests allowed under readiness
+// Info implements Check. Threshold: failed requests allowed under readiness
 // gating.
-func (ScaleOut) Threshold() report.Measure {
-	return report.Measure{Name: "max_gated_failures", Value: 0, Unit: "count"}
+func (ScaleOut) Info() Info {
+	return Info{
+		ID:     "scale-out",
+		Title:  "A replica added under load takes traffic only once ready",
+		Lesson: "An autoscaled ML replica is cold for as long as its model loads: a Service that routes on readiness hides that from users, one that routes to every running container does not, and a warm pool skips the wait.",
+		Threshold: report.Threshold{Name: "max_gated_failures", Value: 0, Unit: "count", Direction: report.AtMost,
+			Min: 0, Max: 1000},
+	}
 }
 
 // steadyWindow is how long throughput is measured before and after a
