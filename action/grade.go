@@ -135,7 +135,12 @@ func annotationFile(workspace, target, file string) string {
 	if workspace == "" || target == "" {
 		return filepath.ToSlash(file)
 	}
-	rel, err := filepath.Rel(workspace, filepath.Join(target, file))
+	// The report's target is relative to where the grader ran.
+	abs, err := filepath.Abs(filepath.Join(target, file))
+	if err != nil {
+		return filepath.ToSlash(file)
+	}
+	rel, err := filepath.Rel(workspace, abs)
 	if err != nil {
 		return filepath.ToSlash(file)
 	}

@@ -223,6 +223,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 			cs.Startup = observe.WatchStartup(ctx, observe.NewClient(2*time.Second), observe.StartupWatch{
 				URL: r.URL, Started: r.Started, Every: 50 * time.Millisecond,
 				Timeout: time.Duration(s.spec.StartupTimeout), Text: check.DefaultTexts[0], Exited: r.Exited,
+				Seen: phaseLogger(s.logger, cs.Name),
 			})
 			s.logger.Info("start-up watched", "service", cs.Name, "ready", cs.Startup.Ready(), "ready_after", cs.Startup.ReadyAt, "stopped", cs.Startup.Stopped)
 		}()
@@ -401,7 +402,8 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 func (s *Session) Report() *report.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report.Report{Lab: s.spec.Lab, Target: s.dir, Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	r := &report.Report{Schema: report.Schema, Lab: s.spec.Lab, Target: reportTarget(s.dir), Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	r.Timeline = timelines(s.env)
 	for _, c := range s.spec.Checks {
 		if res, ok := s.results[c.ID]; ok {
 			r.Checks = append(r.Checks, res)
