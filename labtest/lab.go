@@ -169,7 +169,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	}
 	images := map[string]string{}
 	for _, name := range startOrder(services) {
-		s.logger.Info("building image", "service", name)
+		s.logger.Info(StepBuildingImage, "service", name)
 		bctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
 		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
 		timedOut := bctx.Err() == context.DeadlineExceeded

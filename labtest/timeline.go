@@ -14,6 +14,10 @@ import (
 	"github.com/mlready/mlready/labtest/report"
 )
 
+// StepBuildingImage is the progress message logged as each image starts to
+// build; a run that fails right after it failed to build.
+const StepBuildingImage = "building image"
+
 // timelines turns the start-up watch of each service under test into the
 // report's timeline, the ML API first; nil when no service was started.
 func timelines(env *check.Env) []report.ServiceTimeline {
