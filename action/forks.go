@@ -278,4 +278,3 @@ func summaryMarkdown(results []forkResult) string {
 	}
 	return b.String()
 }
-
