@@ -6,18 +6,17 @@
 //
 //	go run ./action -path .
 //
-// Flags:
+// It also writes what other grading platforms read, from the same run:
+// -classroom50 (result.json and release-body.md for Classroom50),
+// -gradescope [FILE] (Gradescope's results.json) and -junit FILE; and it
+// grades a folder of forks in turn with -forks DIR, or merges the reports
+// of many single-fork runs with -merge DIR. Run with -h for the flags, the
+// exit codes, the INPUT_* variables read in GitHub Actions and the check
+// ids.
 //
-//	-path DIR        the folder to grade (default ".")
-//	-lab FILE        a lab spec (default: DIR/mlready-lab.yaml, else the lab's defaults)
-//	-min-score N     exit 1 below N points (default: all points)
-//	-report FILE     where to write the JSON report (default "mlready-report.json")
-//
-// In GitHub Actions (GITHUB_ACTIONS=true) each flag that is not given is
-// read from its input (INPUT_PATH, INPUT_LAB, INPUT_MIN-SCORE, INPUT_REPORT),
-// and the program also writes a job summary, one error annotation per failed
-// check, and the step's outputs, among them the result that GitHub
-// Classroom's grading reporter reads.
+// In GitHub Actions (GITHUB_ACTIONS=true) the program also writes a job
+// summary, one error annotation per failed check, and the step's outputs,
+// among them the result that GitHub Classroom's grading reporter reads.
 //
 // Exit codes: 0 at or above the minimum score, 1 below it, 2 when grading
 // could not happen at all (no Docker engine, a bad lab spec, bad flags).
