@@ -107,7 +107,12 @@ func (h *progressHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString(r.Message)
 	write := func(a slog.Attr) bool {
-		v := a.Value.Resolve().String()
+		val := a.Value.Resolve()
+		if val.Kind() == slog.KindDuration {
+			// Milliseconds are as fine as a person reads.
+			val = slog.DurationValue(val.Duration().Round(time.Millisecond))
+		}
+		v := val.String()
 		if v == "" || strings.ContainsAny(v, " \t\n\"") {
 			v = strconv.Quote(v)
 		}

@@ -23,7 +23,7 @@ func TestProgressLines(t *testing.T) {
 
 	logger.Info("building image", "service", "ml-api")
 	logger.Info("pre-build", "command", `make binaries && go build -ldflags="-s -w"`)
-	logger.With("service", "ml-api").Info("start-up watched", "ready", true, "ready_after", 4600*time.Millisecond, "stopped", "")
+	logger.With("service", "ml-api").Info("start-up watched", "ready", true, "ready_after", 4600123456*time.Nanosecond, "stopped", "")
 	logger.Debug("not shown")
 	p.end()
 

@@ -170,6 +170,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	images := map[string]string{}
 	for _, name := range startOrder(services) {
 		s.logger.Info(StepBuildingImage, "service", name)
+		built := time.Now()
 		bctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
 		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
 		timedOut := bctx.Err() == context.DeadlineExceeded
@@ -180,6 +181,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
+		s.logger.Info("image built", "service", name, "took", time.Since(built).Round(time.Millisecond))
 		images[name] = img
 	}
 
@@ -394,6 +396,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 	if r.Passed {
 		r.Points = cs.Points
 	}
+	s.logger.Info("check done", "check", id, "passed", r.Passed, "took", time.Since(start).Round(time.Millisecond))
 	s.results[id] = r
 	return r
 }
