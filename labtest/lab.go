@@ -109,7 +109,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		s.setupErr = err
 		return s, nil
 	}
-	if s.lock, err = lockMachine(ctx); err != nil {
+	if s.lock, err = lockMachine(ctx, func() { logger.Info("waiting for another lab on this machine to finish") }); err != nil {
 		return nil, err
 	}
 	// A lab's time is its own, not the wait for the one before it.
