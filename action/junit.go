@@ -78,7 +78,7 @@ func newJUnit(rep *report.Report, finished time.Time) junitSuites {
 	}
 	for _, c := range rep.Checks {
 		tc := junitCase{Name: c.ID + ": " + c.Title, Classname: "mlready." + rep.Lab, Time: seconds3(c.DurationSeconds)}
-		if c.File != "" {
+		if c.File != "" && !c.Passed {
 			tc.File = filepath.ToSlash(filepath.Join(rep.Target, c.File))
 		}
 		if c.Passed {

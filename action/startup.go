@@ -106,18 +106,19 @@ func readyText(tl report.ServiceTimeline) string {
 func startupSVG(rep *report.Report) string {
 	const (
 		width, left, right = 960.0, 110.0, 20.0
-		top                = 50.0
+		top                = 56.0
 		laneHeight         = 100.0
 	)
 	plot := width - left - right
 	end := startupEnd(rep)
 	x := func(s float64) float64 { return left + plot*s/end }
-	height := top + laneHeight*float64(len(rep.Timeline)) + 70
+	height := top + laneHeight*float64(len(rep.Timeline)) + 86
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	b.WriteString(`<rect width="100%" height="100%" fill="#ffffff"/>` + "\n")
-	fmt.Fprintf(&b, `<text x="%.0f" y="22" font-size="15" font-weight="bold">Start-up of %s: container running is not service ready</text>`+"\n", left, html.EscapeString(rep.Target))
+	b.WriteString(`<text x="8" y="22" font-size="15" font-weight="bold">Start-up: container running is not service ready</text>` + "\n")
+	fmt.Fprintf(&b, `<text x="8" y="38" fill="#616161">graded folder %s, lab %s</text>`+"\n", html.EscapeString(rep.Target), html.EscapeString(rep.Lab))
 
 	for i, tl := range rep.Timeline {
 		y := top + laneHeight*float64(i)
@@ -149,7 +150,12 @@ func startupSVG(rep *report.Report) string {
 		if tl.ReadySeconds != nil {
 			rx := x(*tl.ReadySeconds)
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#1b5e20" stroke-width="2" stroke-dasharray="4 3"/>`+"\n", rx, y+12, rx, y+78)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" fill="#1b5e20">ready %.2f s</text>`+"\n", rx+4, y+88, *tl.ReadySeconds)
+			// The label goes on the side of the line that has room.
+			anchor, tx := "start", rx+4
+			if rx > left+plot*0.8 {
+				anchor, tx = "end", rx-4
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" fill="#1b5e20" text-anchor="%s">ready %.2f s</text>`+"\n", tx, y+88, anchor, *tl.ReadySeconds)
 		}
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#000000" stroke-width="2"/>`+"\n", left, y+12, left, y+78)
 	}
@@ -163,15 +169,30 @@ func startupSVG(rep *report.Report) string {
 			x(s), ay, x(s), ay+4, x(s), ay+17, number(math.Round(s*100)/100))
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="#424242">0 s = the container started (Docker says "running")</text>`+"\n", left, ay+34)
-	// Legend.
-	lx := left
-	for _, l := range []struct{ label, color string }{
+	// Legends: the answers, then the phases the picture shows.
+	legend := func(y float64, title string, items []struct{ label, color string }) {
+		fmt.Fprintf(&b, `<text x="8" y="%.0f">%s</text>`+"\n", y+9, title)
+		lx := left
+		for _, l := range items {
+			fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="10" height="10" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, y, l.color, lx+14, y+9, html.EscapeString(l.label))
+			lx += 28 + 7*float64(len(l.label))
+		}
+	}
+	legend(ay+44, "answers", []struct{ label, color string }{
 		{"200", statusColor(200, false)}, {"503", statusColor(503, false)}, {"other status", statusColor(500, false)},
 		{"no answer", statusColor(0, false)}, {"hung", statusColor(0, true)},
-	} {
-		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="10" height="10" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, ay+44, l.color, lx+14, ay+53, l.label)
-		lx += 28 + 7*float64(len(l.label))
+	})
+	var phases []struct{ label, color string }
+	seen := map[string]bool{}
+	for _, tl := range rep.Timeline {
+		for _, ph := range tl.Phases {
+			if !seen[ph.Name] {
+				seen[ph.Name] = true
+				phases = append(phases, struct{ label, color string }{ph.Name, phaseColor(ph.Name)})
+			}
+		}
 	}
+	legend(ay+62, "phases", phases)
 	b.WriteString("</svg>\n")
 	return b.String()
 }
