@@ -14,6 +14,10 @@
 // exit codes, the INPUT_* variables read in GitHub Actions and the check
 // ids.
 //
+// -lab FILE is the grader's lab file, the policy (checks, points,
+// thresholds, limits); the graded folder's mlready-lab.yaml may set its
+// layout only.
+//
 // In GitHub Actions (GITHUB_ACTIONS=true) the program also writes a job
 // summary, one error annotation per failed check, and the step's outputs,
 // among them the result that GitHub Classroom's grading reporter reads.
@@ -160,7 +164,7 @@ func configure(args []string, gha *githubactions.Action, stdout io.Writer) (conf
 	// one line instead, and -h prints usage to stdout.
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Path, "path", cfg.Path, "the `DIR` to grade")
-	fs.StringVar(&cfg.Lab, "lab", "", "a lab spec `FILE` (default: the folder's "+labtest.SpecFile+", else the lab's defaults)")
+	fs.StringVar(&cfg.Lab, "lab", "", "the grader's lab `FILE`: checks, points, thresholds, limits (default: the lab's own); the folder's "+labtest.SpecFile+" may set its layout only")
 	minScore := fs.String("min-score", "", "exit 1 below `N` points (default: all points)")
 	fs.StringVar(&cfg.Report, "report", cfg.Report, "where to write the JSON report (`FILE`); its start-up picture goes next to it as .startup.svg")
 	fs.BoolVar(&cfg.Classroom50, "classroom50", false, "write Classroom50's result.json and release-body.md in the working directory")
@@ -226,6 +230,6 @@ func writeHelp(w io.Writer, fs *flag.FlagSet) {
 	}
 	fmt.Fprintf(w, "\nCheck ids a lab spec (%s) may list:\n", labtest.SpecFile)
 	for _, c := range check.All() {
-		fmt.Fprintf(w, "  %-16s %s\n", c.ID(), c.Title())
+		fmt.Fprintf(w, "  %-16s %s\n", c.Info().ID, c.Info().Title)
 	}
 }

@@ -124,6 +124,6 @@ func TestConfigureHelpGoesToStdout(t *testing.T) {
 	}
 	// Every check a lab spec may choose, from the registry.
 	for _, c := range check.All() {
-		assert.Contains(t, stdout.String(), "  "+c.ID()+" ")
+		assert.Contains(t, stdout.String(), "  "+c.Info().ID+" ")
 	}
 }

@@ -90,10 +90,11 @@ func measured(c report.Check) []string {
 // expected is what c expected: "min_median_ratio ≥ 10x"; "" when it has no
 // threshold.
 func expected(c report.Check) string {
-	if c.Threshold.Name == "" {
+	th := c.Threshold
+	if th.Name == "" {
 		return ""
 	}
-	return c.Threshold.Name + " ≥ " + quantity(c.Threshold)
+	return th.Name + " " + th.Symbol() + " " + quantity(report.Measure{Value: th.Value, Unit: th.Unit})
 }
 
 // versus is measured against expected in one line, for the formats whose

@@ -50,7 +50,7 @@ func sampleReport() *report.Report {
 				c := failed("cold-start", 20)
 				c.File = "ml/Dockerfile"
 				c.Measured = []report.Measure{{Name: "not_ready_answers", Value: 0, Unit: "count"}}
-				c.Threshold = report.Measure{Name: "min_not_ready_answers", Value: 3, Unit: "count"}
+				c.Threshold = report.Threshold{Name: "min_not_ready_answers", Value: 3, Unit: "count", Direction: report.AtLeast, Min: 1, Max: 100}
 				return c
 			}(),
 		},
@@ -100,6 +100,9 @@ func TestPublishedSchemaRejects(t *testing.T) {
 		{"a check without an id", func(m map[string]any) { delete(m["checks"].([]any)[0].(map[string]any), "id") }},
 		{"a probe status out of range", func(m map[string]any) {
 			m["timeline"].([]any)[0].(map[string]any)["probes"].([]any)[0].(map[string]any)["ready"] = 42
+		}},
+		{"a threshold without a direction", func(m map[string]any) {
+			delete(m["checks"].([]any)[1].(map[string]any)["threshold"].(map[string]any), "direction")
 		}},
 		{"an unknown role", func(m map[string]any) { m["timeline"].([]any)[0].(map[string]any)["role"] = "gpu" }},
 	}
