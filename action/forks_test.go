@@ -113,7 +113,7 @@ func TestForks(t *testing.T) {
 				"latency-ratio": "Is it really running a model?",
 				"memory-ratio":  "Is the model really loaded in the service?",
 				"load-variance": "should spread under parallel load",
-				"real-model":    `method \"rule-based\"`,
+				"real-model":    `method "rule-based"`,
 			},
 			wantScore: 32,
 		},
