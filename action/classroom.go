@@ -31,7 +31,10 @@ type classroomTest struct {
 	// see what each check was worth.
 	MaxScore int    `json:"max_score"`
 	Message  string `json:"message"`
-	// TestCode is printed under the test when not empty.
+	// TestCode is printed under the test ("Test code:" then the text) when
+	// not empty. The reporter prints Message only for status "error", so a
+	// failed check's reason goes here: it is the one place the reporter
+	// shows anything under a failed test.
 	TestCode string `json:"test_code"`
 	Filename string `json:"filename"`
 	// LineNo must be 0 when unknown: the reporter prints " - line N" for
@@ -51,7 +54,7 @@ func classroomResult(rep *report.Report, passed bool) string {
 		if name == "" {
 			name = c.ID
 		}
-		res.Tests = append(res.Tests, classroomTest{
+		t := classroomTest{
 			Name:     name,
 			Status:   status(c.Passed),
 			Score:    c.Points,
@@ -59,7 +62,11 @@ func classroomResult(rep *report.Report, passed bool) string {
 			Message:  c.Message,
 			Filename: c.File,
 			Duration: int64(math.Round(c.DurationSeconds * 1000)),
-		})
+		}
+		if !c.Passed {
+			t.TestCode = c.ID + ": " + versus(c) + "\n" + explanation(c)
+		}
+		res.Tests = append(res.Tests, t)
 	}
 	return encode(res)
 }

@@ -24,16 +24,19 @@ func TestClassroomResult(t *testing.T) {
 
 	got := decodeResult(t, classroomResult(rep, false))
 
-	test := func(name, status string, score int, msg, file string) string {
+	test := func(name, status string, score int, msg, code, file string) string {
 		return `{"name":"` + name + `","status":"` + status + `","score":` + strconv.Itoa(score) + `,"max_score":20,"message":"` + msg +
-			`","test_code":"","filename":"` + file + `","line_no":0,"duration":1250}`
+			`","test_code":"` + code + `","filename":"` + file + `","line_no":0,"duration":1250}`
 	}
 	assert.JSONEq(t, `{"version":1,"status":"fail","max_score":100,"tests":[`+
-		test("Container running is not service ready", "pass", 20, "readiness-delay passed.", "")+","+
-		test("Requests during a cold start get 503 with Retry-After", "fail", 0, "cold-start failed | badly.", "ml/Dockerfile")+","+
-		test("ML inference is much slower than a rule", "pass", 20, "latency-ratio passed.", "")+","+
-		test("An ML service needs far more memory", "pass", 20, "memory-ratio passed.", "")+","+
-		test("ML latency spreads under parallel load", "pass", 20, "load-variance passed.", "")+
+		test("Container running is not service ready", "pass", 20, "readiness-delay passed.", "", "")+","+
+		test("Requests during a cold start get 503 with Retry-After", "fail", 0, "cold-start failed | badly.",
+			// The reporter prints only test_code under a failed test.
+			`cold-start: measured not_ready_503 58, server_errors 0; expected min_not_ready_answers ≥ 3\ncold-start failed | badly.\n`+
+				`Lesson: the lesson of cold-start\nLook at: ml/Dockerfile`, "ml/Dockerfile")+","+
+		test("ML inference is much slower than a rule", "pass", 20, "latency-ratio passed.", "", "")+","+
+		test("An ML service needs far more memory", "pass", 20, "memory-ratio passed.", "", "")+","+
+		test("ML latency spreads under parallel load", "pass", 20, "load-variance passed.", "", "")+
 		`]}`, got)
 }
 

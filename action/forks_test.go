@@ -113,7 +113,7 @@ func TestForks(t *testing.T) {
 				"latency-ratio": "Is it really running a model?",
 				"memory-ratio":  "Is the model really loaded in the service?",
 				"load-variance": "should spread under parallel load",
-				"real-model":    `method \"rule-based\"`,
+				"real-model":    `method "rule-based"`,
 			},
 			wantScore: 32,
 		},
@@ -190,6 +190,7 @@ func TestForks(t *testing.T) {
 			b, err := os.ReadFile(reportPath)
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(b, &rep))
+			requireConforms(t, b)
 
 			failed := map[string]string{}
 			for _, c := range rep.Checks {
@@ -211,6 +212,23 @@ func TestForks(t *testing.T) {
 			}
 			assert.Equal(t, map[bool]int{true: 0, false: 1}[tt.wantScore == 100], code, "exit code")
 
+			if tt.wantError == "" {
+				// Both services were started and watched: the ML API was
+				// seen loading before it was ready, and the picture is drawn.
+				require.Len(t, rep.Timeline, 2)
+				assert.Equal(t, "ml", rep.Timeline[0].Role)
+				var phases []string
+				for _, p := range rep.Timeline[0].Phases {
+					phases = append(phases, p.Name)
+				}
+				require.NotEmpty(t, phases)
+				assert.NotEqual(t, "ready", phases[0], "container running is not service ready")
+				if tt.fork == "good" {
+					assert.Contains(t, phases, "loading", "the ML API's phases from /health")
+					assert.Contains(t, stdout.String(), "start-up phase service=ml-api phase=loading")
+				}
+				assert.FileExists(t, startupSVGPath(reportPath))
+			}
 			out := readOutputs(t, filepath.Join(dir, "output"))
 			assert.Equal(t, strconv.Itoa(rep.Score), out["score"])
 			// Annotations point at the fork's ML Dockerfile, relative to the

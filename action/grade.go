@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -27,31 +28,42 @@ const (
 )
 
 // grade grades cfg.Path with run and reports the outcome: the scorecard on
-// stdout and the JSON report in cfg.Report always, and in GitHub Actions
-// also the job summary, annotations and outputs. It returns the exit code.
-// Only errors that stop grading go to stderr.
+// stdout and the JSON report (with its start-up picture) in cfg.Report
+// always, the Classroom50, Gradescope and JUnit files when asked, and in
+// GitHub Actions also the job summary, annotations and outputs. It returns
+// the exit code. Only errors that stop grading go to stderr.
 func grade(ctx context.Context, cfg config, gha *githubactions.Action, stdout, stderr io.Writer, run runFunc) int {
 	inGitHub := gha.Getenv("GITHUB_ACTIONS") == "true"
-	if inGitHub {
-		// The build and start-up steps fold away in the log.
-		gha.Group("Building and starting " + cfg.Path)
+	var c50 classroom50Identity
+	if cfg.Classroom50 {
+		// Checked before grading: a result without its identity would be
+		// refused by the runner after minutes of work.
+		id, err := classroom50FromEnv(gha.Getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "mlready: %v\n", err)
+			return exitNoGrade
+		}
+		c50 = id
 	}
-	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: progressLogger(stdout)})
-	if inGitHub {
-		gha.EndGroup()
-	}
-	if err == nil && ctx.Err() != nil {
-		// Checks cut short by Ctrl-C fail for that reason alone: such a
-		// report says nothing about the folder.
-		err = fmt.Errorf("grading cancelled: %w", context.Cause(ctx))
-	}
+	rep, buildTail, err := runLab(ctx, cfg, inGitHub, stdout, run)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlready: could not grade %s: %v\n", cfg.Path, err)
+		if cfg.JUnit != "" {
+			if werr := writeJUnit(cfg.JUnit, junitError(fmt.Errorf("could not grade %s: %w", cfg.Path, err))); werr != nil {
+				fmt.Fprintf(stderr, "mlready: %v\n", werr)
+			}
+		}
 		if inGitHub {
 			gha.Errorf("mlready could not grade %s: %v", cfg.Path, err)
 			setOutputs(gha, map[string]string{"passed": "false", "result": classroomError(err)})
 		}
 		return exitNoGrade
+	}
+	if len(buildTail) > 0 {
+		fmt.Fprintf(stdout, "The image build failed; the last %d lines of its log:\n", len(buildTail))
+		for _, l := range buildTail {
+			fmt.Fprintln(stdout, "  "+l)
+		}
 	}
 
 	minScore := cfg.MinScore
@@ -69,6 +81,18 @@ func grade(ctx context.Context, cfg config, gha *githubactions.Action, stdout, s
 		return exitNoGrade
 	}
 	fmt.Fprintf(stdout, "Report: %s\n", reportPath)
+	if len(rep.Timeline) > 0 {
+		svgPath := startupSVGPath(cfg.Report)
+		if err := os.WriteFile(svgPath, []byte(startupSVG(rep)), 0o644); err != nil {
+			fmt.Fprintf(stderr, "mlready: write the start-up picture: %v\n", err)
+			return exitNoGrade
+		}
+		fmt.Fprintf(stdout, "Start-up timeline: %s\n", svgPath)
+	}
+	if err := writeFormats(cfg, rep, c50); err != nil {
+		fmt.Fprintf(stderr, "mlready: %v\n", err)
+		return exitNoGrade
+	}
 	if inGitHub {
 		annotate(gha, rep)
 		if gha.Getenv("GITHUB_STEP_SUMMARY") != "" {
@@ -87,6 +111,53 @@ func grade(ctx context.Context, cfg config, gha *githubactions.Action, stdout, s
 		return exitBelowMin
 	}
 	return exitPassed
+}
+
+// runLab runs the lab with progress on stdout. When grading stopped at an
+// image build, it also returns the last lines of the build log.
+func runLab(ctx context.Context, cfg config, inGitHub bool, stdout io.Writer, run runFunc) (*report.Report, []string, error) {
+	prog := newProgress(stdout, inGitHub, time.Now)
+	buildTail := newTail(30)
+	var buildLog io.Writer = buildTail
+	if inGitHub {
+		// The whole build log folds into the build's log group.
+		buildLog = io.MultiWriter(prog.detail(), buildTail)
+	}
+	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: prog.logger(), BuildLog: buildLog})
+	prog.end()
+	if err == nil && ctx.Err() != nil {
+		// Checks cut short by Ctrl-C fail for that reason alone: such a
+		// report says nothing about the folder.
+		err = fmt.Errorf("grading cancelled: %w", context.Cause(ctx))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var lines []string
+	if rep.Error != "" && prog.lastStep() == labtest.StepBuildingImage {
+		lines = buildTail.Lines()
+	}
+	return rep, lines, nil
+}
+
+// writeFormats writes the files of the other grading platforms cfg asks for.
+func writeFormats(cfg config, rep *report.Report, c50 classroom50Identity) error {
+	if cfg.Classroom50 {
+		if err := writeClassroom50(".", rep, c50, time.Now()); err != nil {
+			return err
+		}
+	}
+	if cfg.Gradescope != "" {
+		if err := writeGradescope(cfg.Gradescope, rep); err != nil {
+			return err
+		}
+	}
+	if cfg.JUnit != "" {
+		if err := writeJUnit(cfg.JUnit, newJUnit(rep, time.Now())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outputNames are the outputs grade sets, in order; action.yml declares the
@@ -135,7 +206,12 @@ func annotationFile(workspace, target, file string) string {
 	if workspace == "" || target == "" {
 		return filepath.ToSlash(file)
 	}
-	rel, err := filepath.Rel(workspace, filepath.Join(target, file))
+	// The report's target is relative to where the grader ran.
+	abs, err := filepath.Abs(filepath.Join(target, file))
+	if err != nil {
+		return filepath.ToSlash(file)
+	}
+	rel, err := filepath.Rel(workspace, abs)
 	if err != nil {
 		return filepath.ToSlash(file)
 	}

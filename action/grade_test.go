@@ -63,7 +63,7 @@ func cannedReport(target string, failing ...string) *report.Report {
 			c.Points = 20
 		}
 	}
-	r := &report.Report{Lab: "ml-service-readiness", Target: target, Checks: checks, DurationSeconds: 31}
+	r := &report.Report{Schema: report.Schema, Lab: "ml-service-readiness", Target: target, Checks: checks, DurationSeconds: 31}
 	r.Tally()
 	return r
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/labtest/check"
 )
 
 // fakeEnv is an environment for githubactions.WithGetenv.
@@ -25,29 +27,61 @@ func TestConfigure(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: config{Path: ".", MinScore: -1, Report: DefaultReport},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir},
 		},
 		{
 			name: "flags",
 			args: []string{"-path", "../fork", "-lab", "lab.yaml", "-min-score", "60", "-report", "out.json"},
-			want: config{Path: "../fork", Lab: "lab.yaml", MinScore: 60, Report: "out.json"},
+			want: config{Path: "../fork", Lab: "lab.yaml", MinScore: 60, Report: "out.json", ReportsDir: DefaultReportsDir},
 		},
 		{
 			name: "action inputs when no flags are given",
 			env:  fakeEnv{"INPUT_PATH": "fork", "INPUT_LAB": "spec.yaml", "INPUT_MIN-SCORE": " 80 ", "INPUT_REPORT": "r.json"},
-			want: config{Path: "fork", Lab: "spec.yaml", MinScore: 80, Report: "r.json"},
+			want: config{Path: "fork", Lab: "spec.yaml", MinScore: 80, Report: "r.json", ReportsDir: DefaultReportsDir},
 		},
 		{
 			name: "flags win over inputs",
 			args: []string{"-path", "flagged", "-min-score", "0"},
 			env:  fakeEnv{"INPUT_PATH": "input", "INPUT_MIN-SCORE": "100"},
-			want: config{Path: "flagged", MinScore: 0, Report: DefaultReport},
+			want: config{Path: "flagged", MinScore: 0, Report: DefaultReport, ReportsDir: DefaultReportsDir},
 		},
 		{
 			name: "empty inputs keep the defaults",
 			env:  fakeEnv{"INPUT_PATH": "", "INPUT_MIN-SCORE": "", "INPUT_REPORT": ""},
-			want: config{Path: ".", MinScore: -1, Report: DefaultReport},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir},
 		},
+		{
+			name: "platform formats",
+			args: []string{"-classroom50", "-gradescope", "-junit", "out/junit.xml"},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir, Classroom50: true, Gradescope: DefaultGradescope, JUnit: "out/junit.xml"},
+		},
+		{
+			name: "gradescope to a file of its own, either spelling",
+			args: []string{"-gradescope", "gs/results.json", "-path", "f"},
+			want: config{Path: "f", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir, Gradescope: "gs/results.json"},
+		},
+		{
+			name: "gradescope=FILE",
+			args: []string{"-gradescope=gs.json"},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir, Gradescope: "gs.json"},
+		},
+		{
+			name: "junit from its input",
+			env:  fakeEnv{"INPUT_JUNIT": "junit.xml"},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir, JUnit: "junit.xml"},
+		},
+		{
+			name: "batch",
+			args: []string{"-forks", "fixtures/forks", "-min-score", "60"},
+			want: config{Path: ".", MinScore: 60, Report: DefaultReport, ReportsDir: DefaultReportsDir, Forks: "fixtures/forks"},
+		},
+		{
+			name: "merge",
+			args: []string{"-merge", "reports"},
+			want: config{Path: ".", MinScore: -1, Report: DefaultReport, ReportsDir: DefaultReportsDir, Merge: "reports"},
+		},
+		{name: "batch with a one-folder flag", args: []string{"-forks", "f", "-junit", "j.xml"}, wantErr: "-junit is for grading one"},
+		{name: "batch and merge", args: []string{"-forks", "f", "-merge", "r"}, wantErr: "-forks and -merge do not go together"},
 		{name: "min-score not a number", args: []string{"-min-score", "most"}, wantErr: `min-score "most" is not a whole number`},
 		{name: "negative min-score", env: fakeEnv{"INPUT_MIN-SCORE": "-5"}, wantErr: `min-score "-5"`},
 		{name: "unknown flag", args: []string{"-dir", "."}, wantErr: "flag provided but not defined: -dir"},
@@ -79,4 +113,17 @@ func TestConfigureHelpGoesToStdout(t *testing.T) {
 	assert.ErrorIs(t, err, flag.ErrHelp)
 	assert.Contains(t, stdout.String(), "Usage: go run ./action")
 	assert.Contains(t, stdout.String(), "-min-score")
+	for _, want := range []string{
+		"Exit codes:\n  0  graded, at or above the minimum score",
+		"  1  graded, below the minimum score",
+		"  2  not graded",
+		"INPUT_PATH", "INPUT_MIN-SCORE", "INPUT_JUNIT",
+		"-classroom50", "-gradescope", "-junit", "-forks", "-merge",
+	} {
+		assert.Contains(t, stdout.String(), want)
+	}
+	// Every check a lab spec may choose, from the registry.
+	for _, c := range check.All() {
+		assert.Contains(t, stdout.String(), "  "+c.Info().ID+" ")
+	}
 }

@@ -32,43 +32,103 @@ func summary(rep *report.Report, minScore int) string {
 		fmt.Fprintf(&b, "> [!CAUTION]\n> The lab could not run its checks: %s\n\n", cell(rep.Error))
 	}
 
+	b.WriteString(checksTable(rep))
+	if failed > 0 && rep.Error == "" {
+		b.WriteString("\n### What to fix\n" + whatToFix(rep))
+	}
+
+	if tl := startupMermaid(rep); tl != "" {
+		b.WriteString("\n### Start-up\n" + tl)
+	}
+	if charts := charts(rep); charts != "" {
+		b.WriteString("\n### Latency and memory\n" + charts)
+	}
+	return b.String()
+}
+
+// checksTable is a Markdown table of the checks: points, what each
+// measured and what it expected.
+func checksTable(rep *report.Report) string {
+	var b strings.Builder
 	b.WriteString("| | Check | Points | Measured | Expected |\n|:-:|---|--:|---|---|\n")
 	for _, c := range rep.Checks {
 		mark := "✅"
 		if !c.Passed {
 			mark = "❌"
 		}
-		var measured []string
-		for _, m := range c.Measured {
-			measured = append(measured, m.Name+" "+quantity(m))
-		}
-		expected := ""
-		if c.Threshold.Name != "" {
-			th := c.Threshold
-			expected = th.Name + " " + th.Symbol() + " " + quantity(report.Measure{Value: th.Value, Unit: th.Unit})
-		}
 		fmt.Fprintf(&b, "| %s | `%s`<br>%s | %d/%d | %s | %s |\n",
-			mark, c.ID, cell(c.Title), c.Points, c.MaxPoints, strings.Join(measured, "<br>"), expected)
-	}
-
-	if failed > 0 && rep.Error == "" {
-		b.WriteString("\n### What to fix\n")
-		for _, c := range rep.Checks {
-			if c.Passed {
-				continue
-			}
-			fmt.Fprintf(&b, "\n**`%s`**: %s\n\n%s\n\n> Lesson: %s\n", c.ID, c.Title, c.Message, c.Lesson)
-			if c.File != "" {
-				fmt.Fprintf(&b, "\nLook at `%s`.\n", c.File)
-			}
-		}
-	}
-
-	if charts := charts(rep); charts != "" {
-		b.WriteString("\n### Latency and memory\n" + charts)
+			mark, c.ID, cell(c.Title), c.Points, c.MaxPoints, strings.Join(measured(c), "<br>"), expected(c))
 	}
 	return b.String()
 }
+
+// whatToFix gives, for each failed check, what it found, its lesson and the
+// file to look at, in Markdown.
+func whatToFix(rep *report.Report) string {
+	var b strings.Builder
+	for _, c := range rep.Checks {
+		if c.Passed {
+			continue
+		}
+		fmt.Fprintf(&b, "\n**`%s`**: %s\n\n%s\n\n> Lesson: %s\n", c.ID, c.Title, c.Message, c.Lesson)
+		if c.File != "" {
+			fmt.Fprintf(&b, "\nLook at `%s`.\n", c.File)
+		}
+	}
+	return b.String()
+}
+
+// measured lists what c measured: "ml_p50 7.31 ms".
+func measured(c report.Check) []string {
+	var out []string
+	for _, m := range c.Measured {
+		out = append(out, m.Name+" "+quantity(m))
+	}
+	return out
+}
+
+// expected is what c expected: "min_median_ratio ≥ 10x"; "" when it has no
+// threshold.
+func expected(c report.Check) string {
+	th := c.Threshold
+	if th.Name == "" {
+		return ""
+	}
+	return th.Name + " " + th.Symbol() + " " + quantity(report.Measure{Value: th.Value, Unit: th.Unit})
+}
+
+// versus is measured against expected in one line, for the formats whose
+// failure has a one-line message; the check's own message when it measured
+// nothing (it did not run).
+func versus(c report.Check) string {
+	m := measured(c)
+	if len(m) == 0 {
+		return oneLine(c.Message)
+	}
+	s := "measured " + strings.Join(m, ", ")
+	if e := expected(c); e != "" {
+		s += "; expected " + e
+	}
+	return s
+}
+
+// explanation is what a learner reads under a failed check in plain text:
+// what was found, the lesson, and the file to look at.
+func explanation(c report.Check) string {
+	s := c.Message
+	if c.Passed {
+		return s
+	}
+	if c.Lesson != "" {
+		s += "\nLesson: " + c.Lesson
+	}
+	if c.File != "" {
+		s += "\nLook at: " + c.File
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // bar is one bar of a chart.
 type bar struct {

@@ -52,7 +52,7 @@ func TestActionYAML(t *testing.T) {
 	a, _ := readYAML[actionFile](t, "../action.yml")
 
 	assert.Equal(t, "composite", a.Runs.Using)
-	assert.ElementsMatch(t, []string{"path", "lab", "min-score", "report"}, slices.Collect(maps.Keys(a.Inputs)))
+	assert.ElementsMatch(t, inputs(), slices.Collect(maps.Keys(a.Inputs)), "action.yml declares the inputs configure reads")
 	assert.Equal(t, DefaultReport, a.Inputs["report"].Default)
 	assert.ElementsMatch(t, outputNames(), slices.Collect(maps.Keys(a.Outputs)), "action.yml declares what grade sets")
 	for name, o := range a.Outputs {

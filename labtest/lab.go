@@ -113,7 +113,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		s.setupErr = err
 		return s, nil
 	}
-	if s.lock, err = lockMachine(ctx); err != nil {
+	if s.lock, err = lockMachine(ctx, func() { logger.Info("waiting for another lab on this machine to finish") }); err != nil {
 		return nil, err
 	}
 	// A lab's time is its own, not the wait for the one before it.
@@ -172,7 +172,8 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	}
 	images := map[string]string{}
 	for _, name := range startOrder(services) {
-		s.logger.Info("building image", "service", name)
+		s.logger.Info(StepBuildingImage, "service", name)
+		built := time.Now()
 		bctx, cancel := context.WithTimeout(ctx, s.plan.BuildTimeout)
 		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
 		timedOut := bctx.Err() == context.DeadlineExceeded
@@ -183,6 +184,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
+		s.logger.Info("image built", "service", name, "took", time.Since(built).Round(time.Millisecond))
 		images[name] = img
 	}
 
@@ -227,6 +229,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 			cs.Startup = observe.WatchStartup(ctx, observe.NewClient(2*time.Second), observe.StartupWatch{
 				URL: r.URL, Started: r.Started, Every: 50 * time.Millisecond,
 				Timeout: s.plan.StartupTimeout, Text: check.DefaultTexts[0], Exited: r.Exited,
+				Seen: phaseLogger(s.logger, cs.Name),
 			})
 			s.logger.Info("start-up watched", "service", cs.Name, "ready", cs.Startup.Ready(), "ready_after", cs.Startup.ReadyAt, "stopped", cs.Startup.Stopped)
 		}()
@@ -391,6 +394,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 	if r.Passed {
 		r.Points = pc.Points
 	}
+	s.logger.Info("check done", "check", id, "passed", r.Passed, "took", time.Since(start).Round(time.Millisecond))
 	s.results[id] = r
 	return r
 }
@@ -399,7 +403,8 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 func (s *Session) Report() *report.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report.Report{Lab: s.plan.Lab, Target: s.dir, Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	r := &report.Report{Schema: report.Schema, Lab: s.plan.Lab, Target: reportTarget(s.dir), Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	r.Timeline = timelines(s.env)
 	for _, c := range s.plan.Checks {
 		if res, ok := s.results[c.Check.Info().ID]; ok {
 			r.Checks = append(r.Checks, res)

@@ -14,7 +14,10 @@ import (
 // skew each other's numbers (go test runs packages in parallel).
 type machineLock struct{ f *os.File }
 
-func lockMachine(ctx context.Context) (*machineLock, error) {
+// lockMachine takes the machine's lab lock, waiting for it as long as ctx
+// allows; waiting, when set, is called once if another lab holds it, so
+// that a person knows why nothing happens.
+func lockMachine(ctx context.Context, waiting func()) (*machineLock, error) {
 	path := filepath.Join(os.TempDir(), "mlready-lab.lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
@@ -30,6 +33,10 @@ func lockMachine(ctx context.Context) (*machineLock, error) {
 		if err != syscall.EWOULDBLOCK {
 			f.Close()
 			return nil, fmt.Errorf("take lab lock %s: %w", path, err)
+		}
+		if waiting != nil {
+			waiting()
+			waiting = nil
 		}
 		select {
 		case <-ctx.Done():

@@ -23,6 +23,10 @@ type Sample struct {
 	Degraded bool
 	// Hung is true when a probe was accepted but not answered in time.
 	Hung bool
+	// Phase is the start-up phase /health names in its "phase" field
+	// (the ML API's downloading, loading, warming, ready), or "" when it
+	// names none.
+	Phase string
 }
 
 // Timeline is what a service did from the moment its container started
@@ -55,6 +59,9 @@ type StartupWatch struct {
 	// Exited returns a description of why the container is gone, or "" while
 	// it runs. It is asked when a probe gets no answer.
 	Exited func(context.Context) string
+	// Seen, when set, is called with each round of probes as it is taken,
+	// so that a person can follow the start-up while it happens.
+	Seen func(Sample)
 }
 
 // afterReady is how many /analyze 200s to collect once ready.
@@ -92,12 +99,15 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 			s.Live, s.Health, s.Analyze, s.RetryAfter = live.Status, health.Status, an.Status, an.RetryAfter
 			s.Degraded = an.Status == http.StatusOK && degraded(an.Body)
 			s.Hung = s.Hung || live.TimedOut || health.TimedOut || an.TimedOut
+			s.Phase = healthPhase(health)
 			if why := failedHealth(health); why != "" {
+				w.seen(s)
 				tl.Samples = append(tl.Samples, s)
 				tl.Stopped = why
 				return tl
 			}
 		}
+		w.seen(s)
 		tl.Samples = append(tl.Samples, s)
 		if s.Ready == http.StatusOK && tl.ReadyAt < 0 {
 			tl.ReadyAt = s.At
@@ -138,6 +148,24 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		case <-tick.C:
 		}
 	}
+}
+
+func (w StartupWatch) seen(s Sample) {
+	if w.Seen != nil {
+		w.Seen(s)
+	}
+}
+
+// healthPhase reads the "phase" field of a /health answer; "" when there is
+// none (the traditional API has no phases).
+func healthPhase(a Answer) string {
+	var h struct {
+		Phase string `json:"phase"`
+	}
+	if a.Status == 0 || json.Unmarshal(a.Body, &h) != nil {
+		return ""
+	}
+	return h.Phase
 }
 
 // failedHealth reads a /health answer whose status is "failed" and returns

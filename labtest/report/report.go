@@ -64,9 +64,23 @@ type Check struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 }
 
+// Schema is the value of every report's schema field: the version of the
+// report's layout, described by the JSON Schema in SchemaFile. A change that
+// a consumer could trip over (a field removed, renamed or retyped) gets a
+// new version; new optional fields do not.
+const Schema = "mlready/report/v1"
+
+// SchemaFile is where the JSON Schema of the report is published, relative
+// to the repository's root.
+const SchemaFile = "schemas/report-v1.schema.json"
+
 // Report is the outcome of grading one folder against one lab.
 type Report struct {
-	Lab      string  `json:"lab"`
+	// Schema is always the constant Schema.
+	Schema string `json:"schema"`
+	Lab    string `json:"lab"`
+	// Target is the graded folder, relative to where the grader ran (with
+	// forward slashes), or absolute when it is not below it.
 	Target   string  `json:"target"`
 	Score    int     `json:"score"`
 	MaxScore int     `json:"max_score"`
@@ -77,6 +91,9 @@ type Report struct {
 	// failed with that cause.
 	Error           string  `json:"error,omitempty"`
 	DurationSeconds float64 `json:"duration_seconds"`
+	// Timeline is how each service under test started, from its container
+	// starting; empty when none was started.
+	Timeline []ServiceTimeline `json:"timeline,omitempty"`
 }
 
 // Lookup returns the measure called name and whether there is one.
