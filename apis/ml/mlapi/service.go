@@ -134,6 +134,8 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	b := batcher.New(batcher.Config{
 		MaxBatch: s.cfg.BatchMax,
+		Length:   tokens(clf),
+		Buckets:  buckets(clf),
 		MaxWait:  s.cfg.BatchWait,
 		QueueMax: s.cfg.QueueMax,
 		Workers:  s.cfg.Workers,
@@ -152,6 +154,29 @@ func (s *Service) Start(ctx context.Context) error {
 	s.logger.Info("phase done", "phase", PhaseWarming, "seconds", took.Seconds())
 	s.logger.Info("ready", "seconds_since_start", time.Since(s.start).Seconds(), "model", s.ModelName())
 	return nil
+}
+
+// tokens measures a text for the batcher's length buckets. A text the
+// tokenizer refuses goes to the longest bucket: its batch fails, and it is
+// rerun alone, failing only its own request.
+func tokens(clf *classifier.Classifier) func(string) int {
+	return func(text string) int {
+		n, err := clf.Tokens(text)
+		if err != nil {
+			return math.MaxInt
+		}
+		return n
+	}
+}
+
+// buckets are the classifier's sequence buckets, each with the batch size
+// measured to pay off at its length.
+func buckets(clf *classifier.Classifier) []batcher.Bucket {
+	var out []batcher.Bucket
+	for _, l := range clf.Lengths() {
+		out = append(out, batcher.Bucket{MaxLength: l.Tokens, MaxBatch: l.MaxBatch})
+	}
+	return out
 }
 
 func (s *Service) failed(err error) error {
