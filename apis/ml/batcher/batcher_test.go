@@ -459,3 +459,94 @@ func TestHooksSeeEveryBatch(t *testing.T) {
 	assert.Equal(t, 20, waited)
 	assert.Equal(t, 20, sizes)
 }
+
+// words is the length of a text for the tests' buckets.
+func words(text string) int { return len(strings.Fields(text)) }
+
+// TestBatchesNeverMixLengths submits short and long texts, alone and in
+// client batches that mix them, from many goroutines: every caller gets
+// its own answers in order, and every batch holds texts of one bucket
+// only, at most that bucket's batch size, and never none.
+func TestBatchesNeverMixLengths(t *testing.T) {
+	cfg := batcher.Config{MaxBatch: 8, MaxWait: time.Millisecond, Workers: 2, QueueMax: 10000,
+		Length:  words,
+		Buckets: []batcher.Bucket{{MaxLength: 3, MaxBatch: 6}, {MaxLength: 6, MaxBatch: 20}, {MaxLength: 10, MaxBatch: 2}}}
+	m := &fakeModel{}
+	b := newBatcher(t, cfg, m)
+	assert.Equal(t, []batcher.Bucket{{3, 6}, {6, 8}, {10, 2}}, b.Config().Buckets, "bucket sizes capped at MaxBatch")
+	var wg sync.WaitGroup
+	for c := range 32 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(c), 2))
+			for r := range 20 {
+				texts := make([]string, 1+rng.IntN(4))
+				for i := range texts {
+					// 3 to 14 words: the longest go to the last bucket.
+					texts[i] = fmt.Sprintf("c%d r%d t%d", c, r, i) + strings.Repeat(" w", rng.IntN(12))
+				}
+				preds, err := b.Submit(context.Background(), texts)
+				if assert.NoError(t, err) {
+					assert.Equal(t, texts, labels(preds))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	bucketOf := func(text string) int {
+		for i, bk := range b.Config().Buckets {
+			if words(text) <= bk.MaxLength {
+				return i
+			}
+		}
+		return len(b.Config().Buckets) - 1
+	}
+	batched := 0
+	for _, batch := range m.calls() {
+		require.NotEmpty(t, batch, "the model is never called with an empty batch")
+		bk := bucketOf(batch[0])
+		for _, text := range batch {
+			require.Equal(t, bk, bucketOf(text), "one bucket per batch: %q", batch)
+		}
+		require.LessOrEqual(t, len(batch), b.Config().Buckets[bk].MaxBatch, "bucket %d", bk)
+		if len(batch) > 1 {
+			batched++
+		}
+	}
+	assert.Positive(t, batched, "texts of one length share model calls")
+	assert.Zero(t, b.Depth())
+}
+
+// TestShortTextGoesAheadOfQueuedLongOnes: a short text queued just after a
+// long one runs first, since a long batch takes longer than the long text
+// has waited.
+func TestShortTextGoesAheadOfQueuedLongOnes(t *testing.T) {
+	m := &fakeModel{gate: make(chan struct{}), hold: "long zero a b c", entered: make(chan []string, 100)}
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Workers: 1, Length: words,
+		Buckets: []batcher.Bucket{{MaxLength: 2}, {MaxLength: 10}}}, m)
+	var wg sync.WaitGroup
+	submit := func(text string) {
+		wg.Go(func() {
+			preds, err := b.Submit(context.Background(), []string{text})
+			if assert.NoError(t, err) {
+				assert.Equal(t, []string{text}, labels(preds))
+			}
+		})
+	}
+	// The first long batch runs, held, and sets what a long batch takes.
+	submit("long zero a b c")
+	<-m.entered
+	submit("long one a b c")
+	require.Eventually(t, func() bool { return b.Depth() == 1 }, 5*time.Second, time.Millisecond)
+	submit("short")
+	require.Eventually(t, func() bool { return b.Depth() == 2 }, 5*time.Second, time.Millisecond)
+	close(m.gate)
+	wg.Wait()
+	assert.Equal(t, [][]string{{"long zero a b c"}, {"short"}, {"long one a b c"}}, m.calls())
+}
+
+// TestWithoutLengthAllTextsShareOneBucket: Buckets without Length are
+// ignored.
+func TestWithoutLengthAllTextsShareOneBucket(t *testing.T) {
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Buckets: []batcher.Bucket{{MaxLength: 1}}}, &fakeModel{})
+	assert.Empty(t, b.Config().Buckets)
+}

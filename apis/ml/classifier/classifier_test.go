@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -403,6 +404,94 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		if err := c.Close(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestTokensIsWhatABatchIsPaddedTo: Tokens counts [CLS] and [SEP], stops
+// at the model's 128 positions as hugot truncates, and refuses what
+// Classify refuses.
+func TestTokensIsWhatABatchIsPaddedTo(t *testing.T) {
+	c := loaded(t)
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"good", 3},
+		{"  good good \x00", 4},
+		{"The staff were friendly.", 7},
+		{strings.Repeat("good ", 500), 128},
+	}
+	for _, tt := range tests {
+		n, err := c.Tokens(tt.text)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, n, "Tokens(%.30q)", tt.text)
+	}
+	_, err := c.Tokens(" \t ")
+	assert.ErrorIs(t, err, ErrEmptyText)
+}
+
+func TestBatchBuckets(t *testing.T) {
+	tests := []struct {
+		max  int
+		want []int
+	}{
+		{1, []int{1}},
+		{2, []int{1, 2}},
+		{10, []int{1, 2, 3, 4, 5, 6, 7, 8, 10}},
+		{16, []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16}},
+		{32, []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, batchBuckets(tt.max), "batchBuckets(%d)", tt.max)
+	}
+}
+
+// TestLengthsAreCappedByMaxBatch: BATCH_MAX=1 must turn batching off for
+// every length.
+func TestLengthsAreCappedByMaxBatch(t *testing.T) {
+	skipWithoutModel(t)
+	skipUnderRace(t)
+	c, err := Load(modelDir, WithMaxBatch(1))
+	require.NoError(t, err)
+	defer c.Close()
+	for _, l := range c.Lengths() {
+		assert.Equal(t, 1, l.MaxBatch, "at %d tokens", l.Tokens)
+	}
+	assert.Equal(t, []int{16, 32, 64, 128}, func() []int {
+		var out []int
+		for _, l := range c.Lengths() {
+			out = append(out, l.Tokens)
+		}
+		return out
+	}())
+}
+
+// BenchmarkShapes measures what the length buckets' batch sizes are chosen
+// from: texts per second at each sequence bucket and batch size, with one
+// call per core at once, as the API's workers run them.
+//
+//	go test ./apis/ml/classifier -run '^$' -bench Shapes -count 3
+func BenchmarkShapes(b *testing.B) {
+	c := loaded(b)
+	for _, l := range c.Lengths() {
+		text := strings.TrimSpace(strings.Repeat("good ", l.Tokens-2))
+		for _, n := range []int{1, 2, 4, 8, 16, 32} {
+			texts := make([]string, n)
+			for i := range texts {
+				texts[i] = text
+			}
+			b.Run(fmt.Sprintf("tokens=%d/batch=%d", l.Tokens, n), func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := c.Classify(texts); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "texts/s")
+			})
 		}
 	}
 }
