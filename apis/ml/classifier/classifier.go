@@ -47,14 +47,17 @@ type Length struct {
 	MaxBatch int
 }
 
-// lengthBuckets bound the number of shapes the Go backend compiles; they
+// DefaultLengths are the sequence buckets unless WithLengths says
+// otherwise. They bound the number of shapes the Go backend compiles; they
 // stop at the model's 128 positions, beyond which hugot truncates. Their
 // batch sizes come from BenchmarkShapes on this backend (2 cores, two
 // calls at once, as the API's two workers run them; README "Serving
 // patterns & benchmarks"): texts/s grow with the batch at 16 and 32 tokens
 // up to 16 texts, barely at 64, and not at all at 128, where a bigger batch
 // only makes a long text hold a worker longer.
-var lengthBuckets = []Length{{16, 16}, {32, 16}, {64, 4}, {128, 2}}
+func DefaultLengths() []Length {
+	return []Length{{16, 16}, {32, 16}, {64, 4}, {128, 2}}
+}
 
 // DefaultMaxBatch is the largest batch a Classifier takes unless
 // WithMaxBatch says otherwise.
@@ -63,7 +66,16 @@ const DefaultMaxBatch = 32
 // Option configures Load.
 type Option func(*loadOptions)
 
-type loadOptions struct{ maxBatch int }
+type loadOptions struct {
+	maxBatch int
+	lengths  []Length
+}
+
+// WithLengths sets the sequence buckets, ascending; the last must hold the
+// model's longest input.
+func WithLengths(lengths []Length) Option {
+	return func(o *loadOptions) { o.lengths = slices.Clone(lengths) }
+}
 
 // WithMaxBatch sets the largest number of texts one Classify call may
 // carry. Batches are padded up to the next batch bucket (capped at n), so
@@ -94,14 +106,20 @@ func batchBuckets(maxBatch int) []int {
 
 // Load loads the model folder dir (model.onnx, tokenizer.json, config.json).
 func Load(dir string, opts ...Option) (*Classifier, error) {
-	o := loadOptions{maxBatch: DefaultMaxBatch}
+	o := loadOptions{maxBatch: DefaultMaxBatch, lengths: DefaultLengths()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	buckets := batchBuckets(o.maxBatch)
-	sequenceBuckets := make([]int, len(lengthBuckets))
-	for i, l := range lengthBuckets {
+	sequenceBuckets := make([]int, len(o.lengths))
+	for i, l := range o.lengths {
+		if l.Tokens < 3 || (i > 0 && l.Tokens <= o.lengths[i-1].Tokens) {
+			return nil, fmt.Errorf("sequence buckets %v: each must be at least 3 tokens and longer than the one before", o.lengths)
+		}
 		sequenceBuckets[i] = l.Tokens
+	}
+	if len(sequenceBuckets) == 0 {
+		return nil, errors.New("no sequence buckets")
 	}
 	session, err := hugot.NewGoSession(
 		options.WithGoMLXSequenceBuckets(sequenceBuckets),
@@ -122,9 +140,12 @@ func Load(dir string, opts ...Option) (*Classifier, error) {
 	if tk == nil || tk.GoTokenizer == nil {
 		return nil, errors.Join(fmt.Errorf("load model from %s: no tokenizer for the Go backend", dir), session.Destroy())
 	}
-	lengths := make([]Length, len(lengthBuckets))
-	for i, l := range lengthBuckets {
-		lengths[i] = Length{Tokens: l.Tokens, MaxBatch: min(l.MaxBatch, o.maxBatch)}
+	if longest := sequenceBuckets[len(sequenceBuckets)-1]; tk.MaxAllowedTokens > longest {
+		return nil, errors.Join(fmt.Errorf("load model from %s: the longest sequence bucket, %d tokens, is shorter than the model's input of %d", dir, longest, tk.MaxAllowedTokens), session.Destroy())
+	}
+	lengths := make([]Length, len(o.lengths))
+	for i, l := range o.lengths {
+		lengths[i] = Length{Tokens: l.Tokens, MaxBatch: max(1, min(l.MaxBatch, o.maxBatch))}
 	}
 	return &Classifier{session: session, pipeline: pipeline, tokenizer: tk.GoTokenizer.Tokenizer,
 		maxTokens: tk.MaxAllowedTokens, batchBuckets: buckets, lengths: lengths}, nil

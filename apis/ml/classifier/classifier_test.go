@@ -495,3 +495,26 @@ func BenchmarkShapes(b *testing.B) {
 		}
 	}
 }
+
+func TestWithLengthsRefusesBucketsThatCannotHoldTheInput(t *testing.T) {
+	skipWithoutModel(t)
+	skipUnderRace(t)
+	tests := []struct {
+		name    string
+		lengths []Length
+		wantErr string
+	}{
+		{"shorter than the model's input", []Length{{16, 4}, {64, 2}}, "the longest sequence bucket, 64 tokens, is shorter than the model's input of 128"},
+		{"not ascending", []Length{{32, 4}, {16, 2}, {128, 1}}, "longer than the one before"},
+		{"none", nil, "no sequence buckets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(modelDir, WithLengths(tt.lengths))
+			if c != nil {
+				_ = c.Close()
+			}
+			assert.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
