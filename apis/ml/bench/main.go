@@ -75,7 +75,7 @@ func parseFlags(args []string) (options, error) {
 	var conc string
 	fs.StringVar(&o.modelDir, "model", "fixtures/models/sst2-mini", "model folder (model.onnx, tokenizer.json, config.json, testdata/reviews.tsv)")
 	texts := fs.String("texts", "", "comma-separated label<TAB>text files with a header line to load the APIs with (default: the model's testdata/reviews.tsv and "+realisticSet+")")
-	fs.IntVar(&o.runs, "runs", 1, "measure every cell this many times, interleaved, to show the spread")
+	fs.IntVar(&o.runs, "runs", 1, "measure every cell this many times, interleaved, to show the spread; more than one adds a row of all runs pooled")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per cell")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each cell")
 	fs.StringVar(&conc, "concurrency", "1,4,8,16,32", "comma-separated numbers of concurrent clients")
@@ -121,7 +121,7 @@ type textSet struct {
 	tokens []int // per text, as the model counts them
 }
 
-// row is one cell of the table.
+// row is one cell of the table: one run, or all runs (run 0) pooled.
 type row struct {
 	api, mode        string
 	concurrency, run int
@@ -129,6 +129,19 @@ type row struct {
 	p50, p95, p99    time.Duration
 	errors           int
 	meanBatch        float64 // 0 when the API does not batch
+	res              result
+	batches          batches // the batch-size histogram's growth
+}
+
+// newRow sums up a load's result.
+func newRow(t *target, c, run int, res result, b batches) row {
+	r := row{api: t.name, mode: t.mode, concurrency: c, run: run, errors: res.errors, res: res, batches: b,
+		rps: float64(len(res.lat)) / res.took.Seconds(), tokensPerS: float64(res.tokens) / res.took.Seconds(),
+		p50: quantile(res.lat, .50), p95: quantile(res.lat, .95), p99: quantile(res.lat, .99)}
+	if b.count > 0 {
+		r.meanBatch = b.sum / b.count
+	}
+	return r
 }
 
 func run(args []string, out io.Writer) error {
@@ -273,15 +286,27 @@ func measureSet(targets []*target, o options, set textSet) []row {
 				before := scrapeBatches(t)
 				res := load(t, set, c, o.duration)
 				after := scrapeBatches(t)
-				row := row{api: t.name, mode: t.mode, concurrency: c, run: r + 1, errors: res.errors,
-					rps: float64(len(res.lat)) / res.took.Seconds(), tokensPerS: float64(res.tokens) / res.took.Seconds(),
-					p50: quantile(res.lat, .50), p95: quantile(res.lat, .95), p99: quantile(res.lat, .99)}
-				if n := after.count - before.count; n > 0 {
-					row.meanBatch = (after.sum - before.sum) / n
-				}
+				row := newRow(t, c, r+1, res, batches{after.sum - before.sum, after.count - before.count})
 				fmt.Fprintf(os.Stderr, "bench: %s: %s %s c=%d run %d: %.0f texts/s p50 %s p95 %s p99 %s batch %.1f errors %d\n",
 					filepath.Base(set.path), row.api, row.mode, c, r+1, row.rps, row.p50, row.p95, row.p99, row.meanBatch, row.errors)
 				rows = append(rows, row)
+			}
+		}
+		if o.runs > 1 {
+			for _, t := range targets {
+				var all result
+				var b batches
+				for _, r := range rows {
+					if r.concurrency == c && r.mode == t.mode && r.run > 0 {
+						all.lat = append(all.lat, r.res.lat...)
+						all.tokens += r.res.tokens
+						all.errors += r.res.errors
+						all.took += r.res.took
+						b.sum += r.batches.sum
+						b.count += r.batches.count
+					}
+				}
+				rows = append(rows, newRow(t, c, 0, all, b))
 			}
 		}
 	}
@@ -498,8 +523,12 @@ func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ce
 		if r.meanBatch > 0 {
 			batch = strconv.FormatFloat(r.meanBatch, 'f', 1, 64)
 		}
-		fmt.Fprintf(out, "| %s | %s | %d | %d | %.0f | %.0f | %s | %s | %s | %s | %d |\n",
-			r.api, r.mode, r.concurrency, r.run, r.rps, r.tokensPerS, ms(r.p50), ms(r.p95), ms(r.p99), batch, r.errors)
+		run := strconv.Itoa(r.run)
+		if r.run == 0 {
+			run = "**all**"
+		}
+		fmt.Fprintf(out, "| %s | %s | %d | %s | %.0f | %.0f | %s | %s | %s | %s | %d |\n",
+			r.api, r.mode, r.concurrency, run, r.rps, r.tokensPerS, ms(r.p50), ms(r.p95), ms(r.p99), batch, r.errors)
 	}
 	var best ceiling
 	for _, ce := range ceilings {
@@ -512,7 +541,14 @@ func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ce
 	fmt.Fprintln(out)
 
 	for _, n := range slices.Compact([]int{16, slices.Max(o.concurrency)}) {
-		for r := 1; r <= o.runs; r++ {
+		runs := []int{1}
+		if o.runs > 1 {
+			runs = []int{0}
+			for r := 1; r <= o.runs; r++ {
+				runs = append(runs, r)
+			}
+		}
+		for _, r := range runs {
 			var unbatched, batched row
 			for _, x := range rows {
 				if x.concurrency != n || x.run != r {
@@ -539,7 +575,11 @@ func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ce
 				}
 			}
 			if len(parts) > 0 {
-				fmt.Fprintf(out, "At %d clients, run %d: %s.\n", n, r, strings.Join(parts, "; "))
+				which := fmt.Sprintf("run %d", r)
+				if r == 0 {
+					which = "all runs pooled"
+				}
+				fmt.Fprintf(out, "At %d clients, %s: %s.\n", n, which, strings.Join(parts, "; "))
 			}
 		}
 	}

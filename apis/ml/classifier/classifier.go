@@ -56,7 +56,7 @@ type Length struct {
 // up to 16 texts, barely at 64, and not at all at 128, where a bigger batch
 // only makes a long text hold a worker longer.
 func DefaultLengths() []Length {
-	return []Length{{16, 16}, {32, 16}, {64, 4}, {128, 2}}
+	return []Length{{16, 16}, {32, 16}, {64, 2}, {128, 2}}
 }
 
 // DefaultMaxBatch is the largest batch a Classifier takes unless
