@@ -516,11 +516,11 @@ func TestBatchesNeverMixLengths(t *testing.T) {
 	assert.Zero(t, b.Depth())
 }
 
-// TestShortTextGoesAheadOfQueuedLongOnes: a short text queued just after a
-// long one runs first, since a long batch takes longer than the long text
-// has waited.
-func TestShortTextGoesAheadOfQueuedLongOnes(t *testing.T) {
-	m := &fakeModel{gate: make(chan struct{}), hold: "long zero a b c", entered: make(chan []string, 100)}
+// TestLanesRunOldestFirstAndApart: with one worker busy, a long text, a
+// short one and another long one queue; the long ones share a batch, the
+// short one runs alone, and the batch holding the oldest text goes first.
+func TestLanesRunOldestFirstAndApart(t *testing.T) {
+	m := &fakeModel{gate: make(chan struct{}), hold: "running", entered: make(chan []string, 100)}
 	b := newBatcher(t, batcher.Config{MaxBatch: 4, Workers: 1, Length: words,
 		Buckets: []batcher.Bucket{{MaxLength: 2}, {MaxLength: 10}}}, m)
 	var wg sync.WaitGroup
@@ -532,16 +532,15 @@ func TestShortTextGoesAheadOfQueuedLongOnes(t *testing.T) {
 			}
 		})
 	}
-	// The first long batch runs, held, and sets what a long batch takes.
-	submit("long zero a b c")
+	submit("running")
 	<-m.entered
-	submit("long one a b c")
-	require.Eventually(t, func() bool { return b.Depth() == 1 }, 5*time.Second, time.Millisecond)
-	submit("short")
-	require.Eventually(t, func() bool { return b.Depth() == 2 }, 5*time.Second, time.Millisecond)
+	for i, text := range []string{"long one a b c", "short", "long two a b c"} {
+		submit(text)
+		require.Eventually(t, func() bool { return b.Depth() == i+1 }, 5*time.Second, time.Millisecond)
+	}
 	close(m.gate)
 	wg.Wait()
-	assert.Equal(t, [][]string{{"long zero a b c"}, {"short"}, {"long one a b c"}}, m.calls())
+	assert.Equal(t, [][]string{{"running"}, {"long one a b c", "long two a b c"}, {"short"}}, m.calls())
 }
 
 // TestWithoutLengthAllTextsShareOneBucket: Buckets without Length are

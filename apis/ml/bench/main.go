@@ -213,7 +213,7 @@ func run(args []string, out io.Writer) error {
 		rows := measureSet(targets, o, set)
 		var ceilings []ceiling
 		if o.ceiling {
-			if ceilings, err = measureCeilings(o.modelDir, batched, o.duration, o.warmup, set); err != nil {
+			if ceilings, err = measureCeilings(o.modelDir, batched, o.duration, o.warmup, o.runs, set); err != nil {
 				return fmt.Errorf("ceiling: %w", err)
 			}
 		}
@@ -406,7 +406,7 @@ type ceiling struct {
 // of BATCH_MAX in the set's order, each padded to its longest text; and
 // batches of one length bucket each, of the bucket's batch size, as the
 // batched API forms them when its queues are full.
-func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration, set textSet) ([]ceiling, error) {
+func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration, runs int, set textSet) ([]ceiling, error) {
 	clf, err := classifier.Load(modelDir, classifier.WithMaxBatch(cfg.BatchMax))
 	if err != nil {
 		return nil, err
@@ -449,13 +449,23 @@ func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration,
 		{fmt.Sprintf("batches of %d in the set's order, padded to the longest", cfg.BatchMax), mixed},
 		{"batches of one length bucket each (" + bucketSizes(lengths) + ")", bucketed},
 	}
-	var out []ceiling
-	for _, sh := range shapes {
-		ce, err := measureCeiling(clf, sh.batches, d, warmup)
-		if err != nil {
-			return nil, err
+	// Each shape runs runs times, interleaved with the others, and its
+	// texts and time are pooled: the machine's noise falls on all alike.
+	texts := make([]int64, len(shapes))
+	took := make([]time.Duration, len(shapes))
+	for range runs {
+		for i, sh := range shapes {
+			n, t, err := measureCeiling(clf, sh.batches, d, warmup)
+			if err != nil {
+				return nil, err
+			}
+			texts[i] += n
+			took[i] += t
 		}
-		ce.shape = sh.name
+	}
+	var out []ceiling
+	for i, sh := range shapes {
+		ce := ceiling{shape: sh.name, goroutines: runtime.NumCPU(), itemsPerSecond: float64(texts[i]) / took[i].Seconds()}
 		fmt.Fprintf(os.Stderr, "bench: %s: ceiling, %s from %d goroutine(s): %.0f texts/s\n", filepath.Base(set.path), ce.shape, ce.goroutines, ce.itemsPerSecond)
 		out = append(out, ce)
 	}
@@ -472,8 +482,9 @@ func bucketSizes(lengths []classifier.Length) string {
 }
 
 // measureCeiling runs batches back to back, round robin, from one
-// goroutine per CPU.
-func measureCeiling(clf *classifier.Classifier, batches [][]string, d, warmup time.Duration) (ceiling, error) {
+// goroutine per CPU, for warmup and then for d, and returns the texts
+// classified in d and the time it took.
+func measureCeiling(clf *classifier.Classifier, batches [][]string, d, warmup time.Duration) (int64, time.Duration, error) {
 	workers := runtime.NumCPU()
 	var next atomic.Int64
 	runFor := func(d time.Duration) (int64, time.Duration, error) {
@@ -498,13 +509,9 @@ func measureCeiling(clf *classifier.Classifier, batches [][]string, d, warmup ti
 		return n.Load(), time.Since(start), firstErr
 	}
 	if _, _, err := runFor(warmup); err != nil {
-		return ceiling{}, err
+		return 0, 0, err
 	}
-	n, took, err := runFor(d)
-	if err != nil {
-		return ceiling{}, err
-	}
-	return ceiling{goroutines: workers, itemsPerSecond: float64(n) / took.Seconds()}, nil
+	return runFor(d)
 }
 
 func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ceiling) {

@@ -518,3 +518,34 @@ func TestWithLengthsRefusesBucketsThatCannotHoldTheInput(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkTokens is what sorting a text into its length bucket costs the
+// batcher: one tokenization, beside the model call that follows it.
+func BenchmarkTokens(b *testing.B) {
+	c := loaded(b)
+	text := "The plumber showed up on time, explained the problem clearly and charged exactly what he quoted."
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Tokens(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClassify32 is one call on one 32-token review, the realistic
+// set's most common length: the call profiled in the README.
+//
+//	go test ./apis/ml/classifier -run '^$' -bench Classify32 -cpuprofile cpu.prof
+func BenchmarkClassify32(b *testing.B) {
+	c := loaded(b)
+	text := "Our guide was funny and knowledgeable, and the boat trip to the caves was the highlight of our holiday, really."
+	n, err := c.Tokens(text)
+	require.NoError(b, err)
+	require.Equal(b, 32, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Classify([]string{text}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
