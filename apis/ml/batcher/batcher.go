@@ -47,9 +47,10 @@ type Bucket struct {
 type Config struct {
 	// MaxBatch is the most texts in one Classify call; 1 turns batching off.
 	MaxBatch int
-	// Length measures a text for Buckets (for a model, its tokens). It
-	// runs in Submit, outside any lock.
-	Length func(text string) int
+	// Length, when set, measures every text in Submit, outside any lock,
+	// for Buckets (for a model, its tokens); a text it refuses fails its
+	// request before anything is queued.
+	Length func(text string) (int, error)
 	// Buckets, ascending by MaxLength, are batched apart: a text joins the
 	// first bucket long enough for it, or the last. Without Length or
 	// Buckets all texts share one bucket of MaxBatch.
@@ -157,8 +158,8 @@ func New(cfg Config, classify Classify, hooks Hooks) *Batcher {
 		cfg.QueueMax = 64 * cfg.MaxBatch
 	}
 	cfg.Workers = max(1, cfg.Workers)
-	if cfg.Length == nil || len(cfg.Buckets) == 0 {
-		cfg.Length, cfg.Buckets = nil, nil
+	if cfg.Length == nil {
+		cfg.Buckets = nil
 	}
 	buckets := make([]Bucket, len(cfg.Buckets))
 	for i, bk := range cfg.Buckets {
@@ -196,17 +197,20 @@ func New(cfg Config, classify Classify, hooks Hooks) *Batcher {
 func (b *Batcher) Config() Config { return b.cfg }
 
 // laneOf is the lane of the first bucket long enough for text, or the last.
-func (b *Batcher) laneOf(text string) *lane {
+func (b *Batcher) laneOf(text string) (*lane, error) {
 	if b.cfg.Length == nil {
-		return b.lanes[0]
+		return b.lanes[0], nil
 	}
-	n := b.cfg.Length(text)
-	for _, l := range b.lanes {
+	n, err := b.cfg.Length(text)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range b.lanes[:len(b.lanes)-1] {
 		if n <= l.MaxLength {
-			return l
+			return l, nil
 		}
 	}
-	return b.lanes[len(b.lanes)-1]
+	return b.lanes[len(b.lanes)-1], nil
 }
 
 // Depth is the number of texts waiting in the queue.
@@ -238,7 +242,14 @@ func (b *Batcher) Submit(ctx context.Context, texts []string) ([]classifier.Pred
 	items := make([]*item, len(texts))
 	now := time.Now()
 	for i, t := range texts {
-		items[i] = &item{req: req, lane: b.laneOf(t), index: i, text: t, enqueued: now}
+		l, err := b.laneOf(t)
+		if err != nil {
+			if len(texts) > 1 {
+				return nil, fmt.Errorf("text %d: %w", i, err)
+			}
+			return nil, err
+		}
+		items[i] = &item{req: req, lane: l, index: i, text: t, enqueued: now}
 	}
 
 	b.mu.Lock()

@@ -460,8 +460,14 @@ func TestHooksSeeEveryBatch(t *testing.T) {
 	assert.Equal(t, 20, sizes)
 }
 
-// words is the length of a text for the tests' buckets.
-func words(text string) int { return len(strings.Fields(text)) }
+// words is the length of a text for the tests' buckets; it refuses texts
+// that say "refuse".
+func words(text string) (int, error) {
+	if strings.Contains(text, "refuse") {
+		return 0, errors.New("refused by Length")
+	}
+	return len(strings.Fields(text)), nil
+}
 
 // TestBatchesNeverMixLengths submits short and long texts, alone and in
 // client batches that mix them, from many goroutines: every caller gets
@@ -493,8 +499,9 @@ func TestBatchesNeverMixLengths(t *testing.T) {
 	}
 	wg.Wait()
 	bucketOf := func(text string) int {
+		n, _ := words(text)
 		for i, bk := range b.Config().Buckets {
-			if words(text) <= bk.MaxLength {
+			if n <= bk.MaxLength {
 				return i
 			}
 		}
@@ -548,4 +555,21 @@ func TestLanesRunOldestFirstAndApart(t *testing.T) {
 func TestWithoutLengthAllTextsShareOneBucket(t *testing.T) {
 	b := newBatcher(t, batcher.Config{MaxBatch: 4, Buckets: []batcher.Bucket{{MaxLength: 1}}}, &fakeModel{})
 	assert.Empty(t, b.Config().Buckets)
+}
+
+// TestTextThatLengthRefusesFailsOnlyItsRequest: a text Length refuses
+// fails its own request at once, unqueued, and its neighbours run.
+func TestTextThatLengthRefusesFailsOnlyItsRequest(t *testing.T) {
+	m := &fakeModel{}
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Workers: 1, Length: words,
+		Buckets: []batcher.Bucket{{MaxLength: 3}}}, m)
+	_, err := b.Submit(context.Background(), []string{"fine", "please refuse me"})
+	assert.ErrorContains(t, err, "text 1: refused by Length")
+	_, err = b.Submit(context.Background(), []string{"refuse"})
+	assert.EqualError(t, err, "refused by Length")
+	preds, err := b.Submit(context.Background(), []string{"fine"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fine"}, labels(preds))
+	assert.Equal(t, [][]string{{"fine"}}, m.calls(), "nothing of a refused request ran")
+	assert.Zero(t, b.Depth())
 }

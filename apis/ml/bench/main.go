@@ -497,7 +497,7 @@ func measureCeiling(clf *classifier.Classifier, batches [][]string, d, warmup ti
 			wg.Go(func() {
 				for time.Since(start) < d {
 					b := batches[int(next.Add(1))%len(batches)]
-					if _, err := clf.Classify(b); err != nil {
+					if _, err := clf.ClassifyAccepted(b); err != nil {
 						once.Do(func() { firstErr = err })
 						return
 					}

@@ -277,6 +277,33 @@ func (c *Classifier) Classify(texts []string) ([]Prediction, error) {
 		}
 		clean[i] = t
 	}
+	return c.run(clean)
+}
+
+// ClassifyAccepted is Classify for texts that Tokens has accepted: it
+// skips the tokenization that guards hugot, which Tokens has done already
+// (a quarter of a millisecond and 3,000 allocations per text, a tenth of
+// a 16-token text's share of a batch). The tokenizer is deterministic, so
+// a text Tokens accepted cannot make hugot's own tokenization fail. Empty
+// texts are still refused.
+func (c *Classifier) ClassifyAccepted(texts []string) ([]Prediction, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	if len(texts) > c.MaxBatch() {
+		return nil, fmt.Errorf("batch of %d texts is larger than the maximum of %d", len(texts), c.MaxBatch())
+	}
+	clean := make([]string, len(texts))
+	for i, t := range texts {
+		if clean[i] = Clean(t); clean[i] == "" {
+			return nil, fmt.Errorf("text %d: %w", i, ErrEmptyText)
+		}
+	}
+	return c.run(clean)
+}
+
+// run classifies clean, checked texts.
+func (c *Classifier) run(clean []string) ([]Prediction, error) {
 	out, err := c.pipeline.RunPipeline(clean)
 	if err != nil {
 		return nil, fmt.Errorf("run model: %w", err)

@@ -533,19 +533,50 @@ func BenchmarkTokens(b *testing.B) {
 }
 
 // BenchmarkClassify32 is one call on one 32-token review, the realistic
-// set's most common length: the call profiled in the README.
+// set's most common length: the call profiled in the README, with
+// Classify's tokenizer guard and without it (ClassifyAccepted, as the API
+// runs it once Tokens has sorted the text into its bucket).
 //
-//	go test ./apis/ml/classifier -run '^$' -bench Classify32 -cpuprofile cpu.prof
+//	go test ./apis/ml/classifier -run '^$' -bench Classify32 -count 5 -cpuprofile cpu.prof
 func BenchmarkClassify32(b *testing.B) {
 	c := loaded(b)
-	text := "Our guide was funny and knowledgeable, and the boat trip to the caves was the highlight of our holiday, really."
+	text := "Our guide was funny and knowledgeable, and the boat trip to the caves was the highlight of our holiday, really. We would go again next time"
 	n, err := c.Tokens(text)
 	require.NoError(b, err)
 	require.Equal(b, 32, n)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Classify([]string{text}); err != nil {
-			b.Fatal(err)
-		}
+	for _, tt := range []struct {
+		name     string
+		classify func([]string) ([]Prediction, error)
+	}{{"guarded", c.Classify}, {"accepted", c.ClassifyAccepted}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tt.classify([]string{text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
+}
+
+// TestClassifyAcceptedMatchesClassify: skipping the guard changes nothing
+// for texts Tokens accepts, and empty texts are still refused.
+func TestClassifyAcceptedMatchesClassify(t *testing.T) {
+	c := loaded(t)
+	texts := []string{"The staff were friendly.", "  The room was dirty\x00 and cold. ", strings.Repeat("good ", 300)}
+	for _, text := range texts {
+		_, err := c.Tokens(text)
+		require.NoError(t, err)
+	}
+	want, err := c.Classify(texts)
+	require.NoError(t, err)
+	got, err := c.ClassifyAccepted(texts)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	preds, err := c.ClassifyAccepted(nil)
+	assert.NoError(t, err)
+	assert.Empty(t, preds)
+	_, err = c.ClassifyAccepted([]string{"fine", "\x00 "})
+	assert.ErrorIs(t, err, ErrEmptyText)
 }

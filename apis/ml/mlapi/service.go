@@ -132,14 +132,17 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := clf.WarmUp(s.cfg.Workers); err != nil {
 		return s.failed(errors.Join(err, clf.Close()))
 	}
+	// Every text is tokenized once by Tokens as it is queued, which sorts it
+	// into its length bucket and refuses what would crash hugot; so the
+	// model calls can skip that guard (ClassifyAccepted).
 	b := batcher.New(batcher.Config{
 		MaxBatch: s.cfg.BatchMax,
-		Length:   tokens(clf),
+		Length:   clf.Tokens,
 		Buckets:  buckets(clf),
 		MaxWait:  s.cfg.BatchWait,
 		QueueMax: s.cfg.QueueMax,
 		Workers:  s.cfg.Workers,
-	}, clf.Classify, s.metrics.hooks())
+	}, clf.ClassifyAccepted, s.metrics.hooks())
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
@@ -154,19 +157,6 @@ func (s *Service) Start(ctx context.Context) error {
 	s.logger.Info("phase done", "phase", PhaseWarming, "seconds", took.Seconds())
 	s.logger.Info("ready", "seconds_since_start", time.Since(s.start).Seconds(), "model", s.ModelName())
 	return nil
-}
-
-// tokens measures a text for the batcher's length buckets. A text the
-// tokenizer refuses goes to the longest bucket: its batch fails, and it is
-// rerun alone, failing only its own request.
-func tokens(clf *classifier.Classifier) func(string) int {
-	return func(text string) int {
-		n, err := clf.Tokens(text)
-		if err != nil {
-			return math.MaxInt
-		}
-		return n
-	}
 }
 
 // buckets are the classifier's sequence buckets, each with the batch size
