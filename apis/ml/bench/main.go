@@ -15,14 +15,16 @@
 // the project's realistic reviews (apis/ml/bench/testdata/realistic.tsv,
 // about 20 words, 2 to 60). All servers run in this process, each on a
 // loopback port, and are measured in turn at each concurrency, so that a
-// batched cell and its unbatched neighbour share the machine's state; the
-// load generator runs beside them: on a small machine the clients' own CPU
-// counts against the server, as it would with a sidecar.
+// batched cell and its unbatched neighbour share the machine's state, and
+// the ceilings are measured after each run, so that they share it too;
+// the load generator runs beside them: on a small machine the clients' own
+// CPU counts against the server, as it would with a sidecar.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,14 +212,24 @@ func run(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d CPUs, %s per cell after %s of warm-up, %d run(s) of every cell, interleaved.\n", runtime.NumCPU(), o.duration, o.warmup, o.runs)
 	for _, set := range sets {
-		rows := measureSet(targets, o, set)
-		var ceilings []ceiling
+		between := func() error { return nil }
+		var ce *ceilings
 		if o.ceiling {
-			if ceilings, err = measureCeilings(o.modelDir, batched, o.duration, o.warmup, o.runs, set); err != nil {
+			if ce, err = newCeilings(o.modelDir, batched, set); err != nil {
 				return fmt.Errorf("ceiling: %w", err)
 			}
+			between = func() error { return ce.measure(o.duration, o.warmup) }
 		}
-		printTable(out, o, set, rows, ceilings)
+		rows, err := measureSet(targets, o, set, between)
+		var results []ceiling
+		if ce != nil {
+			results = ce.results()
+			err = errors.Join(err, ce.close())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", set.path, err)
+		}
+		printTable(out, o, set, rows, results)
 	}
 	return nil
 }
@@ -276,11 +288,13 @@ func serve(s server) (*target, error) {
 }
 
 // measureSet loads every target at each concurrency in turn, o.runs times
-// over: the cells of one concurrency are neighbours in time.
-func measureSet(targets []*target, o options, set textSet) []row {
+// over, and calls between after each run: the cells of one concurrency
+// are neighbours in time, and what between measures (the in-process
+// ceilings) shares each run's share of the machine's noise.
+func measureSet(targets []*target, o options, set textSet, between func() error) ([]row, error) {
 	var rows []row
-	for _, c := range o.concurrency {
-		for r := range o.runs {
+	for r := range o.runs {
+		for _, c := range o.concurrency {
 			for _, t := range targets {
 				load(t, set, c, o.warmup)
 				before := scrapeBatches(t)
@@ -292,7 +306,12 @@ func measureSet(targets []*target, o options, set textSet) []row {
 				rows = append(rows, row)
 			}
 		}
-		if o.runs > 1 {
+		if err := between(); err != nil {
+			return nil, err
+		}
+	}
+	if o.runs > 1 {
+		for _, c := range o.concurrency {
 			for _, t := range targets {
 				var all result
 				var b batches
@@ -310,7 +329,21 @@ func measureSet(targets []*target, o options, set textSet) []row {
 			}
 		}
 	}
-	return rows
+	// By concurrency, then run (all runs pooled last), then target.
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if a.concurrency != b.concurrency {
+			return a.concurrency - b.concurrency
+		}
+		ra, rb := a.run, b.run
+		if ra == 0 {
+			ra = math.MaxInt
+		}
+		if rb == 0 {
+			rb = math.MaxInt
+		}
+		return cmp.Compare(ra, rb)
+	})
+	return rows, nil
 }
 
 // result is what one load produced.
@@ -401,19 +434,33 @@ type ceiling struct {
 	itemsPerSecond float64
 }
 
-// measureCeilings runs the model in-process with no HTTP and no queue,
-// batches back to back from one goroutine per CPU: single texts; batches
-// of BATCH_MAX in the set's order, each padded to its longest text; and
-// batches of one length bucket each, of the bucket's batch size, as the
-// batched API forms them when its queues are full.
-func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration, runs int, set textSet) ([]ceiling, error) {
+// ceilings runs the model in-process with no HTTP and no queue, batches
+// back to back from one goroutine per CPU, in three shapes: single texts;
+// batches of BATCH_MAX in the set's order, each padded to its longest
+// text; and batches of one length bucket each, of the bucket's batch size,
+// as the batched API forms them when its queues are full. Each measure
+// runs every shape once; results pools them.
+type ceilings struct {
+	clf    *classifier.Classifier
+	set    textSet
+	shapes []shape
+}
+
+// shape is one way of batching a set, and what it has measured so far.
+type shape struct {
+	name    string
+	batches [][]string
+	texts   int64
+	took    time.Duration
+}
+
+func newCeilings(modelDir string, cfg mlapi.Config, set textSet) (*ceilings, error) {
 	clf, err := classifier.Load(modelDir, classifier.WithMaxBatch(cfg.BatchMax))
 	if err != nil {
 		return nil, err
 	}
-	defer clf.Close()
 	if err := clf.WarmUp(runtime.NumCPU()); err != nil {
-		return nil, err
+		return nil, errors.Join(err, clf.Close())
 	}
 	singles := make([][]string, len(set.texts))
 	for i, t := range set.texts {
@@ -423,6 +470,8 @@ func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration,
 	for i := 0; i < len(set.texts); i += cfg.BatchMax {
 		mixed = append(mixed, set.texts[i:min(i+cfg.BatchMax, len(set.texts))])
 	}
+	// One lap over the bucketed batches classifies every text once, so
+	// they run in proportion to the set's lengths.
 	var bucketed [][]string
 	lengths := clf.Lengths()
 	for li, l := range lengths {
@@ -439,38 +488,38 @@ func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration,
 			bucketed = append(bucketed, batch)
 		}
 	}
-	// The bucketed batches in proportion to their texts: one lap over
-	// them classifies every text of the set once.
-	shapes := []struct {
-		name    string
-		batches [][]string
-	}{
-		{"single texts", singles},
-		{fmt.Sprintf("batches of %d in the set's order, padded to the longest", cfg.BatchMax), mixed},
-		{"batches of one length bucket each (" + bucketSizes(lengths) + ")", bucketed},
+	return &ceilings{clf: clf, set: set, shapes: []shape{
+		{name: "single texts", batches: singles},
+		{name: fmt.Sprintf("batches of %d in the set's order, padded to the longest", cfg.BatchMax), batches: mixed},
+		{name: "batches of one length bucket each (" + bucketSizes(lengths) + ")", batches: bucketed},
+	}}, nil
+}
+
+func (c *ceilings) measure(d, warmup time.Duration) error {
+	for i := range c.shapes {
+		sh := &c.shapes[i]
+		n, took, err := measureCeiling(c.clf, sh.batches, d, warmup)
+		if err != nil {
+			return fmt.Errorf("ceiling, %s: %w", sh.name, err)
+		}
+		sh.texts += n
+		sh.took += took
+		fmt.Fprintf(os.Stderr, "bench: %s: ceiling, %s: %.0f texts/s\n", filepath.Base(c.set.path), sh.name, float64(n)/took.Seconds())
 	}
-	// Each shape runs runs times, interleaved with the others, and its
-	// texts and time are pooled: the machine's noise falls on all alike.
-	texts := make([]int64, len(shapes))
-	took := make([]time.Duration, len(shapes))
-	for range runs {
-		for i, sh := range shapes {
-			n, t, err := measureCeiling(clf, sh.batches, d, warmup)
-			if err != nil {
-				return nil, err
-			}
-			texts[i] += n
-			took[i] += t
+	return nil
+}
+
+func (c *ceilings) results() []ceiling {
+	var out []ceiling
+	for _, sh := range c.shapes {
+		if sh.took > 0 {
+			out = append(out, ceiling{shape: sh.name, goroutines: runtime.NumCPU(), itemsPerSecond: float64(sh.texts) / sh.took.Seconds()})
 		}
 	}
-	var out []ceiling
-	for i, sh := range shapes {
-		ce := ceiling{shape: sh.name, goroutines: runtime.NumCPU(), itemsPerSecond: float64(texts[i]) / took[i].Seconds()}
-		fmt.Fprintf(os.Stderr, "bench: %s: ceiling, %s from %d goroutine(s): %.0f texts/s\n", filepath.Base(set.path), ce.shape, ce.goroutines, ce.itemsPerSecond)
-		out = append(out, ce)
-	}
-	return out, nil
+	return out
 }
+
+func (c *ceilings) close() error { return c.clf.Close() }
 
 // bucketSizes describes the batch size of each length bucket.
 func bucketSizes(lengths []classifier.Length) string {
