@@ -459,3 +459,117 @@ func TestHooksSeeEveryBatch(t *testing.T) {
 	assert.Equal(t, 20, waited)
 	assert.Equal(t, 20, sizes)
 }
+
+// words is the length of a text for the tests' buckets; it refuses texts
+// that say "refuse".
+func words(text string) (int, error) {
+	if strings.Contains(text, "refuse") {
+		return 0, errors.New("refused by Length")
+	}
+	return len(strings.Fields(text)), nil
+}
+
+// TestBatchesNeverMixLengths submits short and long texts, alone and in
+// client batches that mix them, from many goroutines: every caller gets
+// its own answers in order, and every batch holds texts of one bucket
+// only, at most that bucket's batch size, and never none.
+func TestBatchesNeverMixLengths(t *testing.T) {
+	cfg := batcher.Config{MaxBatch: 8, MaxWait: time.Millisecond, Workers: 2, QueueMax: 10000,
+		Length:  words,
+		Buckets: []batcher.Bucket{{MaxLength: 3, MaxBatch: 6}, {MaxLength: 6, MaxBatch: 20}, {MaxLength: 10, MaxBatch: 2}}}
+	m := &fakeModel{}
+	b := newBatcher(t, cfg, m)
+	assert.Equal(t, []batcher.Bucket{{3, 6}, {6, 8}, {10, 2}}, b.Config().Buckets, "bucket sizes capped at MaxBatch")
+	var wg sync.WaitGroup
+	for c := range 32 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(c), 2))
+			for r := range 20 {
+				texts := make([]string, 1+rng.IntN(4))
+				for i := range texts {
+					// 3 to 14 words: the longest go to the last bucket.
+					texts[i] = fmt.Sprintf("c%d r%d t%d", c, r, i) + strings.Repeat(" w", rng.IntN(12))
+				}
+				preds, err := b.Submit(context.Background(), texts)
+				if assert.NoError(t, err) {
+					assert.Equal(t, texts, labels(preds))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	bucketOf := func(text string) int {
+		n, _ := words(text)
+		for i, bk := range b.Config().Buckets {
+			if n <= bk.MaxLength {
+				return i
+			}
+		}
+		return len(b.Config().Buckets) - 1
+	}
+	batched := 0
+	for _, batch := range m.calls() {
+		require.NotEmpty(t, batch, "the model is never called with an empty batch")
+		bk := bucketOf(batch[0])
+		for _, text := range batch {
+			require.Equal(t, bk, bucketOf(text), "one bucket per batch: %q", batch)
+		}
+		require.LessOrEqual(t, len(batch), b.Config().Buckets[bk].MaxBatch, "bucket %d", bk)
+		if len(batch) > 1 {
+			batched++
+		}
+	}
+	assert.Positive(t, batched, "texts of one length share model calls")
+	assert.Zero(t, b.Depth())
+}
+
+// TestLanesRunOldestFirstAndApart: with one worker busy, a long text, a
+// short one and another long one queue; the long ones share a batch, the
+// short one runs alone, and the batch holding the oldest text goes first.
+func TestLanesRunOldestFirstAndApart(t *testing.T) {
+	m := &fakeModel{gate: make(chan struct{}), hold: "running", entered: make(chan []string, 100)}
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Workers: 1, Length: words,
+		Buckets: []batcher.Bucket{{MaxLength: 2}, {MaxLength: 10}}}, m)
+	var wg sync.WaitGroup
+	submit := func(text string) {
+		wg.Go(func() {
+			preds, err := b.Submit(context.Background(), []string{text})
+			if assert.NoError(t, err) {
+				assert.Equal(t, []string{text}, labels(preds))
+			}
+		})
+	}
+	submit("running")
+	<-m.entered
+	for i, text := range []string{"long one a b c", "short", "long two a b c"} {
+		submit(text)
+		require.Eventually(t, func() bool { return b.Depth() == i+1 }, 5*time.Second, time.Millisecond)
+	}
+	close(m.gate)
+	wg.Wait()
+	assert.Equal(t, [][]string{{"running"}, {"long one a b c", "long two a b c"}, {"short"}}, m.calls())
+}
+
+// TestWithoutLengthAllTextsShareOneBucket: Buckets without Length are
+// ignored.
+func TestWithoutLengthAllTextsShareOneBucket(t *testing.T) {
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Buckets: []batcher.Bucket{{MaxLength: 1}}}, &fakeModel{})
+	assert.Empty(t, b.Config().Buckets)
+}
+
+// TestTextThatLengthRefusesFailsOnlyItsRequest: a text Length refuses
+// fails its own request at once, unqueued, and its neighbours run.
+func TestTextThatLengthRefusesFailsOnlyItsRequest(t *testing.T) {
+	m := &fakeModel{}
+	b := newBatcher(t, batcher.Config{MaxBatch: 4, Workers: 1, Length: words,
+		Buckets: []batcher.Bucket{{MaxLength: 3}}}, m)
+	_, err := b.Submit(context.Background(), []string{"fine", "please refuse me"})
+	assert.ErrorContains(t, err, "text 1: refused by Length")
+	_, err = b.Submit(context.Background(), []string{"refuse"})
+	assert.EqualError(t, err, "refused by Length")
+	preds, err := b.Submit(context.Background(), []string{"fine"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fine"}, labels(preds))
+	assert.Equal(t, [][]string{{"fine"}}, m.calls(), "nothing of a refused request ran")
+	assert.Zero(t, b.Depth())
+}

@@ -1,21 +1,30 @@
 // Command bench measures the serving patterns of the ML API on this
-// machine and prints a markdown table: requests per second and p50/p95/p99
-// latency of POST /analyze at several concurrencies, for the traditional
-// API, the ML API unbatched (BATCH_MAX=1) and the ML API batched, and, as
-// the ceiling, the texts per second hugot itself reaches in-process on
-// back-to-back full batches.
+// machine and prints a markdown table per text set: texts and tokens per
+// second and p50/p95/p99 latency of POST /analyze at several
+// concurrencies, for the traditional API, the ML API unbatched
+// (BATCH_MAX=1) and the ML API batched, the mean batch size, and, as the
+// ceiling, the texts per second hugot itself reaches in-process on
+// back-to-back batches of the same texts.
 //
-//	go run ./apis/ml/bench                       # defaults: the fixture model, 5 s per cell
-//	go run ./apis/ml/bench -duration 10s -concurrency 1,4,8,16,32
+//	go run ./apis/ml/bench                       # both sets, the fixture model, 5 s per cell
+//	go run ./apis/ml/bench -texts my-reviews.tsv # any label<TAB>text file with a header
+//	go run ./apis/ml/bench -runs 3 -concurrency 1,16 -servers unbatched,batched
 //
-// Each server runs in this process on a loopback port, one at a time, and
-// the load generator runs beside it: on a small machine the clients' own
+// The default sets are the model's short test reviews
+// (fixtures/models/sst2-mini/testdata/reviews.tsv, about 8 words each) and
+// the project's realistic reviews (apis/ml/bench/testdata/realistic.tsv,
+// about 20 words, 2 to 60). All servers run in this process, each on a
+// loopback port, and are measured in turn at each concurrency, so that a
+// batched cell and its unbatched neighbour share the machine's state, and
+// the ceilings are measured after each run, so that they share it too;
+// the load generator runs beside them: on a small machine the clients' own
 // CPU counts against the server, as it would with a sidecar.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +59,8 @@ func main() {
 
 type options struct {
 	modelDir    string
+	texts       []string // files; empty: the default sets
+	runs        int
 	duration    time.Duration
 	warmup      time.Duration
 	concurrency []int
@@ -65,6 +76,8 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	var conc string
 	fs.StringVar(&o.modelDir, "model", "fixtures/models/sst2-mini", "model folder (model.onnx, tokenizer.json, config.json, testdata/reviews.tsv)")
+	texts := fs.String("texts", "", "comma-separated label<TAB>text files with a header line to load the APIs with (default: the model's testdata/reviews.tsv and "+realisticSet+")")
+	fs.IntVar(&o.runs, "runs", 1, "measure every cell this many times, interleaved, to show the spread; more than one adds a row of all runs pooled")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per cell")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each cell")
 	fs.StringVar(&conc, "concurrency", "1,4,8,16,32", "comma-separated numbers of concurrent clients")
@@ -77,6 +90,12 @@ func parseFlags(args []string) (options, error) {
 		return o, err
 	}
 	o.servers = strings.Split(*servers, ",")
+	if *texts != "" {
+		o.texts = strings.Split(*texts, ",")
+	}
+	if o.runs < 1 {
+		return o, fmt.Errorf("-runs: %d is not a positive number", o.runs)
+	}
 	for f := range strings.SplitSeq(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -87,6 +106,9 @@ func parseFlags(args []string) (options, error) {
 	return o, nil
 }
 
+// realisticSet is the project's own set of real-length reviews.
+const realisticSet = "apis/ml/bench/testdata/realistic.tsv"
+
 // server is one API under test.
 type server struct {
 	name, mode string
@@ -94,15 +116,34 @@ type server struct {
 	start func() (http.Handler, func(), error)
 }
 
-// row is one cell of the table.
+// textSet is one file of texts to load the APIs with.
+type textSet struct {
+	path   string
+	texts  []string
+	tokens []int // per text, as the model counts them
+}
+
+// row is one cell of the table: one run, or all runs (run 0) pooled.
 type row struct {
-	api, mode   string
-	concurrency int
-	rps         float64
-	p50, p95    time.Duration
-	p99         time.Duration
-	errors      int
-	meanBatch   float64 // 0 when the API does not batch
+	api, mode        string
+	concurrency, run int
+	rps, tokensPerS  float64
+	p50, p95, p99    time.Duration
+	errors           int
+	meanBatch        float64 // 0 when the API does not batch
+	res              result
+	batches          batches // the batch-size histogram's growth
+}
+
+// newRow sums up a load's result.
+func newRow(t *target, c, run int, res result, b batches) row {
+	r := row{api: t.name, mode: t.mode, concurrency: c, run: run, errors: res.errors, res: res, batches: b,
+		rps: float64(len(res.lat)) / res.took.Seconds(), tokensPerS: float64(res.tokens) / res.took.Seconds(),
+		p50: quantile(res.lat, .50), p95: quantile(res.lat, .95), p99: quantile(res.lat, .99)}
+	if b.count > 0 {
+		r.meanBatch = b.sum / b.count
+	}
+	return r
 }
 
 func run(args []string, out io.Writer) error {
@@ -110,7 +151,11 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	texts, err := readTexts(filepath.Join(o.modelDir, "testdata", "reviews.tsv"))
+	paths := o.texts
+	if len(paths) == 0 {
+		paths = []string{filepath.Join(o.modelDir, "testdata", "reviews.tsv"), realisticSet}
+	}
+	sets, err := readSets(o.modelDir, paths)
 	if err != nil {
 		return err
 	}
@@ -151,69 +196,169 @@ func run(args []string, out io.Writer) error {
 		servers = append(servers, s)
 	}
 
-	fmt.Fprintf(os.Stderr, "bench: %d CPUs, %s per cell, %d texts from %s\n", runtime.NumCPU(), o.duration, len(texts), o.modelDir)
-	var rows []row
+	fmt.Fprintf(os.Stderr, "bench: %d CPUs, %s per cell, %d run(s)\n", runtime.NumCPU(), o.duration, o.runs)
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			t.stop()
+		}
+	}()
 	for _, s := range servers {
-		r, err := measureServer(s, o, texts)
+		t, err := serve(s)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", s.name, s.mode, err)
 		}
-		rows = append(rows, r...)
+		targets = append(targets, t)
 	}
-	var ceilings []ceiling
-	if o.ceiling {
-		if ceilings, err = measureCeilings(o.modelDir, batched, o.duration, o.warmup, texts); err != nil {
-			return fmt.Errorf("ceiling: %w", err)
+	fmt.Fprintf(out, "%d CPUs, %s per cell after %s of warm-up, %d run(s) of every cell, interleaved.\n", runtime.NumCPU(), o.duration, o.warmup, o.runs)
+	for _, set := range sets {
+		between := func() error { return nil }
+		var ce *ceilings
+		if o.ceiling {
+			if ce, err = newCeilings(o.modelDir, batched, set); err != nil {
+				return fmt.Errorf("ceiling: %w", err)
+			}
+			between = func() error { return ce.measure(o.duration, o.warmup) }
 		}
+		rows, err := measureSet(targets, o, set, between)
+		var results []ceiling
+		if ce != nil {
+			results = ce.results()
+			err = errors.Join(err, ce.close())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", set.path, err)
+		}
+		printTable(out, o, set, rows, results)
 	}
-	printTable(out, o, rows, ceilings)
 	return nil
 }
 
-// measureServer serves s on a loopback port and loads it at each
-// concurrency in turn.
-func measureServer(s server, o options, texts []string) ([]row, error) {
+// readSets reads each file, and counts its texts' tokens with the model's
+// tokenizer.
+func readSets(modelDir string, paths []string) ([]textSet, error) {
+	clf, err := classifier.Load(modelDir, classifier.WithMaxBatch(1))
+	if err != nil {
+		return nil, fmt.Errorf("load the tokenizer: %w", err)
+	}
+	defer clf.Close()
+	var sets []textSet
+	for _, p := range paths {
+		texts, err := readTexts(p)
+		if err != nil {
+			return nil, err
+		}
+		set := textSet{path: p, texts: texts, tokens: make([]int, len(texts))}
+		for i, t := range texts {
+			if set.tokens[i], err = clf.Tokens(t); err != nil {
+				return nil, fmt.Errorf("%s: text %d: %w", p, i+1, err)
+			}
+		}
+		sets = append(sets, set)
+	}
+	return sets, nil
+}
+
+// target is a server listening on a loopback port.
+type target struct {
+	server
+	base   string
+	client *http.Client
+	stop   func()
+}
+
+func serve(s server) (*target, error) {
 	h, stop, err := s.start()
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		stop()
+		return nil, fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{Handler: h}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
-	defer client.CloseIdleConnections()
+	return &target{server: s, base: "http://" + ln.Addr().String(), client: client, stop: func() {
+		client.CloseIdleConnections()
+		_ = srv.Close()
+		stop()
+	}}, nil
+}
 
+// measureSet loads every target at each concurrency in turn, o.runs times
+// over, and calls between after each run: the cells of one concurrency
+// are neighbours in time, and what between measures (the in-process
+// ceilings) shares each run's share of the machine's noise.
+func measureSet(targets []*target, o options, set textSet, between func() error) ([]row, error) {
 	var rows []row
-	for _, c := range o.concurrency {
-		load(client, base, texts, c, o.warmup)
-		before := scrapeBatches(client, base)
-		lat, errs, took := load(client, base, texts, c, o.duration)
-		after := scrapeBatches(client, base)
-		r := row{api: s.name, mode: s.mode, concurrency: c, errors: errs,
-			rps: float64(len(lat)) / took.Seconds(),
-			p50: quantile(lat, .50), p95: quantile(lat, .95), p99: quantile(lat, .99)}
-		if n := after.count - before.count; n > 0 {
-			r.meanBatch = (after.sum - before.sum) / n
+	for r := range o.runs {
+		for _, c := range o.concurrency {
+			for _, t := range targets {
+				load(t, set, c, o.warmup)
+				before := scrapeBatches(t)
+				res := load(t, set, c, o.duration)
+				after := scrapeBatches(t)
+				row := newRow(t, c, r+1, res, batches{after.sum - before.sum, after.count - before.count})
+				fmt.Fprintf(os.Stderr, "bench: %s: %s %s c=%d run %d: %.0f texts/s p50 %s p95 %s p99 %s batch %.1f errors %d\n",
+					filepath.Base(set.path), row.api, row.mode, c, r+1, row.rps, row.p50, row.p95, row.p99, row.meanBatch, row.errors)
+				rows = append(rows, row)
+			}
 		}
-		fmt.Fprintf(os.Stderr, "bench: %s %s c=%d: %.0f req/s p50 %s p95 %s p99 %s errors %d\n",
-			r.api, r.mode, c, r.rps, r.p50, r.p95, r.p99, errs)
-		rows = append(rows, r)
+		if err := between(); err != nil {
+			return nil, err
+		}
 	}
+	if o.runs > 1 {
+		for _, c := range o.concurrency {
+			for _, t := range targets {
+				var all result
+				var b batches
+				for _, r := range rows {
+					if r.concurrency == c && r.mode == t.mode && r.run > 0 {
+						all.lat = append(all.lat, r.res.lat...)
+						all.tokens += r.res.tokens
+						all.errors += r.res.errors
+						all.took += r.res.took
+						b.sum += r.batches.sum
+						b.count += r.batches.count
+					}
+				}
+				rows = append(rows, newRow(t, c, 0, all, b))
+			}
+		}
+	}
+	// By concurrency, then run (all runs pooled last), then target.
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if a.concurrency != b.concurrency {
+			return a.concurrency - b.concurrency
+		}
+		ra, rb := a.run, b.run
+		if ra == 0 {
+			ra = math.MaxInt
+		}
+		if rb == 0 {
+			rb = math.MaxInt
+		}
+		return cmp.Compare(ra, rb)
+	})
 	return rows, nil
 }
 
-// load runs c clients, each sending one request after the other, for d,
-// and returns the latencies of the 200 answers and the number of others.
-func load(client *http.Client, base string, texts []string, c int, d time.Duration) ([]time.Duration, int, time.Duration) {
+// result is what one load produced.
+type result struct {
+	lat    []time.Duration // of the 200 answers
+	tokens int             // of the texts answered 200
+	errors int
+	took   time.Duration
+}
+
+// load runs c clients, each sending one request after the other, for d.
+func load(t *target, set textSet, c int, d time.Duration) result {
 	var (
 		mu   sync.Mutex
-		lat  []time.Duration
+		res  result
 		errs atomic.Int64
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -223,11 +368,12 @@ func load(client *http.Client, base string, texts []string, c int, d time.Durati
 	for range c {
 		wg.Go(func() {
 			var mine []time.Duration
+			tokens := 0
 			for time.Now().Before(deadline) {
-				text := texts[int(next.Add(1))%len(texts)]
-				body, _ := json.Marshal(map[string]string{"text": text})
+				i := int(next.Add(1)) % len(set.texts)
+				body, _ := json.Marshal(map[string]string{"text": set.texts[i]})
 				t0 := time.Now()
-				resp, err := client.Post(base+"/analyze", "application/json", bytes.NewReader(body))
+				resp, err := t.client.Post(t.base+"/analyze", "application/json", bytes.NewReader(body))
 				if err != nil {
 					errs.Add(1)
 					continue
@@ -239,14 +385,17 @@ func load(client *http.Client, base string, texts []string, c int, d time.Durati
 					continue
 				}
 				mine = append(mine, time.Since(t0))
+				tokens += set.tokens[i]
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			res.lat = append(res.lat, mine...)
+			res.tokens += tokens
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return lat, int(errs.Load()), time.Since(start)
+	res.errors, res.took = int(errs.Load()), time.Since(start)
+	return res
 }
 
 // batches is the batch-size histogram's running sum and count.
@@ -254,9 +403,9 @@ type batches struct{ sum, count float64 }
 
 // scrapeBatches reads mlready_batch_size from /metrics; zero for an API
 // that has none.
-func scrapeBatches(client *http.Client, base string) batches {
+func scrapeBatches(t *target) batches {
 	var b batches
-	resp, err := client.Get(base + "/metrics")
+	resp, err := t.client.Get(t.base + "/metrics")
 	if err != nil {
 		return b
 	}
@@ -278,66 +427,130 @@ func scrapeBatches(client *http.Client, base string) batches {
 	return b
 }
 
-// ceiling is hugot's own throughput on back-to-back full batches.
+// ceiling is hugot's own throughput on back-to-back batches.
 type ceiling struct {
-	batch, goroutines int
-	itemsPerSecond    float64
+	shape          string
+	goroutines     int
+	itemsPerSecond float64
 }
 
-// measureCeilings runs the model in-process with no HTTP and no queue,
-// batches back to back: single texts and half batches from one goroutine
-// per CPU, full batches from one and from one per CPU.
-func measureCeilings(modelDir string, cfg mlapi.Config, d, warmup time.Duration, texts []string) ([]ceiling, error) {
-	cpus := runtime.NumCPU()
-	shapes := []struct{ batch, goroutines int }{{1, cpus}, {cfg.BatchMax / 2, cpus}, {cfg.BatchMax, 1}, {cfg.BatchMax, cpus}}
-	var out []ceiling
-	for _, sh := range shapes {
-		if sh.batch < 1 || slices.ContainsFunc(out, func(c ceiling) bool { return c.batch == sh.batch && c.goroutines == sh.goroutines }) {
-			continue
-		}
-		c := cfg
-		c.BatchMax, c.Workers = sh.batch, sh.goroutines
-		ce, err := measureCeiling(modelDir, c, d, warmup, texts)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ce)
-	}
-	return out, nil
+// ceilings runs the model in-process with no HTTP and no queue, batches
+// back to back from one goroutine per CPU, in three shapes: single texts;
+// batches of BATCH_MAX in the set's order, each padded to its longest
+// text; and batches of one length bucket each, of the bucket's batch size,
+// as the batched API forms them when its queues are full. Each measure
+// runs every shape once; results pools them.
+type ceilings struct {
+	clf    *classifier.Classifier
+	set    textSet
+	shapes []shape
 }
 
-// measureCeiling runs full batches back to back from cfg.Workers
-// goroutines.
-func measureCeiling(modelDir string, cfg mlapi.Config, d, warmup time.Duration, texts []string) (ceiling, error) {
+// shape is one way of batching a set, and what it has measured so far.
+type shape struct {
+	name    string
+	batches [][]string
+	texts   int64
+	took    time.Duration
+}
+
+func newCeilings(modelDir string, cfg mlapi.Config, set textSet) (*ceilings, error) {
 	clf, err := classifier.Load(modelDir, classifier.WithMaxBatch(cfg.BatchMax))
 	if err != nil {
-		return ceiling{}, err
+		return nil, err
 	}
-	defer clf.Close()
-	if err := clf.WarmUp(mlapi.DefaultWorkers); err != nil {
-		return ceiling{}, err
+	if err := clf.WarmUp(runtime.NumCPU()); err != nil {
+		return nil, errors.Join(err, clf.Close())
 	}
-	batchOf := func(i int) []string {
-		b := make([]string, cfg.BatchMax)
-		for j := range b {
-			b[j] = texts[(i*cfg.BatchMax+j)%len(texts)]
+	singles := make([][]string, len(set.texts))
+	for i, t := range set.texts {
+		singles[i] = []string{t}
+	}
+	var mixed [][]string
+	for i := 0; i < len(set.texts); i += cfg.BatchMax {
+		mixed = append(mixed, set.texts[i:min(i+cfg.BatchMax, len(set.texts))])
+	}
+	// One lap over the bucketed batches classifies every text once, so
+	// they run in proportion to the set's lengths.
+	var bucketed [][]string
+	lengths := clf.Lengths()
+	for li, l := range lengths {
+		var batch []string
+		for i, t := range set.texts {
+			if set.tokens[i] <= l.Tokens && (li == 0 || set.tokens[i] > lengths[li-1].Tokens) {
+				batch = append(batch, t)
+				if len(batch) == l.MaxBatch {
+					bucketed, batch = append(bucketed, batch), nil
+				}
+			}
 		}
-		return b
+		if len(batch) > 0 {
+			bucketed = append(bucketed, batch)
+		}
 	}
+	return &ceilings{clf: clf, set: set, shapes: []shape{
+		{name: "single texts", batches: singles},
+		{name: fmt.Sprintf("batches of %d in the set's order, padded to the longest", cfg.BatchMax), batches: mixed},
+		{name: "batches of one length bucket each (" + bucketSizes(lengths) + ")", batches: bucketed},
+	}}, nil
+}
+
+func (c *ceilings) measure(d, warmup time.Duration) error {
+	for i := range c.shapes {
+		sh := &c.shapes[i]
+		n, took, err := measureCeiling(c.clf, sh.batches, d, warmup)
+		if err != nil {
+			return fmt.Errorf("ceiling, %s: %w", sh.name, err)
+		}
+		sh.texts += n
+		sh.took += took
+		fmt.Fprintf(os.Stderr, "bench: %s: ceiling, %s: %.0f texts/s\n", filepath.Base(c.set.path), sh.name, float64(n)/took.Seconds())
+	}
+	return nil
+}
+
+func (c *ceilings) results() []ceiling {
+	var out []ceiling
+	for _, sh := range c.shapes {
+		if sh.took > 0 {
+			out = append(out, ceiling{shape: sh.name, goroutines: runtime.NumCPU(), itemsPerSecond: float64(sh.texts) / sh.took.Seconds()})
+		}
+	}
+	return out
+}
+
+func (c *ceilings) close() error { return c.clf.Close() }
+
+// bucketSizes describes the batch size of each length bucket.
+func bucketSizes(lengths []classifier.Length) string {
+	var parts []string
+	for _, l := range lengths {
+		parts = append(parts, fmt.Sprintf("%d tokens: %d", l.Tokens, l.MaxBatch))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// measureCeiling runs batches back to back, round robin, from one
+// goroutine per CPU, for warmup and then for d, and returns the texts
+// classified in d and the time it took.
+func measureCeiling(clf *classifier.Classifier, batches [][]string, d, warmup time.Duration) (int64, time.Duration, error) {
+	workers := runtime.NumCPU()
+	var next atomic.Int64
 	runFor := func(d time.Duration) (int64, time.Duration, error) {
 		var n atomic.Int64
 		var firstErr error
 		var once sync.Once
 		var wg sync.WaitGroup
 		start := time.Now()
-		for g := range cfg.Workers {
+		for range workers {
 			wg.Go(func() {
-				for i := g; time.Since(start) < d; i += cfg.Workers {
-					if _, err := clf.Classify(batchOf(i)); err != nil {
+				for time.Since(start) < d {
+					b := batches[int(next.Add(1))%len(batches)]
+					if _, err := clf.ClassifyAccepted(b); err != nil {
 						once.Do(func() { firstErr = err })
 						return
 					}
-					n.Add(int64(cfg.BatchMax))
+					n.Add(int64(len(b)))
 				}
 			})
 		}
@@ -345,58 +558,89 @@ func measureCeiling(modelDir string, cfg mlapi.Config, d, warmup time.Duration, 
 		return n.Load(), time.Since(start), firstErr
 	}
 	if _, _, err := runFor(warmup); err != nil {
-		return ceiling{}, err
+		return 0, 0, err
 	}
-	n, took, err := runFor(d)
-	if err != nil {
-		return ceiling{}, err
-	}
-	c := ceiling{batch: cfg.BatchMax, goroutines: cfg.Workers, itemsPerSecond: float64(n) / took.Seconds()}
-	fmt.Fprintf(os.Stderr, "bench: ceiling, batches of %d from %d goroutine(s): %.0f texts/s\n", c.batch, c.goroutines, c.itemsPerSecond)
-	return c, nil
+	return runFor(d)
 }
 
-func printTable(out io.Writer, o options, rows []row, ceilings []ceiling) {
+func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ceiling) {
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
-	fmt.Fprintf(out, "%d CPUs, %s per cell after %s of warm-up.\n\n", runtime.NumCPU(), o.duration, o.warmup)
-	fmt.Fprintln(out, "| API | serving | clients | req/s | p50 ms | p95 ms | p99 ms | mean batch | errors |")
-	fmt.Fprintln(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
+	words, tokens := 0, 0
+	for i, t := range set.texts {
+		words += len(strings.Fields(t))
+		tokens += set.tokens[i]
+	}
+	fmt.Fprintf(out, "\n### %s: %d texts, mean %.1f words, mean %.1f tokens (%d to %d)\n\n", set.path, len(set.texts),
+		float64(words)/float64(len(set.texts)), float64(tokens)/float64(len(set.texts)), slices.Min(set.tokens), slices.Max(set.tokens))
+	fmt.Fprintln(out, "| API | serving | clients | run | texts/s | tokens/s | p50 ms | p95 ms | p99 ms | mean batch | errors |")
+	fmt.Fprintln(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {
 		batch := "–"
 		if r.meanBatch > 0 {
 			batch = strconv.FormatFloat(r.meanBatch, 'f', 1, 64)
 		}
-		fmt.Fprintf(out, "| %s | %s | %d | %.0f | %s | %s | %s | %s | %d |\n",
-			r.api, r.mode, r.concurrency, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), batch, r.errors)
+		run := strconv.Itoa(r.run)
+		if r.run == 0 {
+			run = "**all**"
+		}
+		fmt.Fprintf(out, "| %s | %s | %d | %s | %.0f | %.0f | %s | %s | %s | %s | %d |\n",
+			r.api, r.mode, r.concurrency, run, r.rps, r.tokensPerS, ms(r.p50), ms(r.p95), ms(r.p99), batch, r.errors)
 	}
-	var c ceiling // the best of them
+	var best ceiling
 	for _, ce := range ceilings {
-		fmt.Fprintf(out, "| hugot in-process (ceiling) | batches of %d back to back, %d goroutine(s) | – | %.0f texts/s | | | | %d | |\n",
-			ce.batch, ce.goroutines, ce.itemsPerSecond, ce.batch)
-		if ce.itemsPerSecond > c.itemsPerSecond {
-			c = ce
+		fmt.Fprintf(out, "| hugot in-process (ceiling) | %s, %d goroutines | – | | %.0f | | | | | | |\n",
+			ce.shape, ce.goroutines, ce.itemsPerSecond)
+		if ce.itemsPerSecond > best.itemsPerSecond {
+			best = ce
 		}
 	}
 	fmt.Fprintln(out)
 
 	for _, n := range slices.Compact([]int{16, slices.Max(o.concurrency)}) {
-		var unbatched, batched row
-		for _, r := range rows {
-			if r.concurrency == n && strings.HasPrefix(r.mode, "unbatched") {
-				unbatched = r
-			}
-			if r.concurrency == n && strings.HasPrefix(r.mode, "batched") {
-				batched = r
+		runs := []int{1}
+		if o.runs > 1 {
+			runs = []int{0}
+			for r := 1; r <= o.runs; r++ {
+				runs = append(runs, r)
 			}
 		}
-		if unbatched.rps > 0 && batched.rps > 0 {
-			fmt.Fprintf(out, "At %d clients: batched/unbatched throughput %.2fx, p95 %s ms batched vs %s ms unbatched.\n",
-				n, batched.rps/unbatched.rps, ms(batched.p95), ms(unbatched.p95))
+		for _, r := range runs {
+			var unbatched, batched row
+			for _, x := range rows {
+				if x.concurrency != n || x.run != r {
+					continue
+				}
+				if strings.HasPrefix(x.mode, "unbatched") {
+					unbatched = x
+				}
+				if strings.HasPrefix(x.mode, "batched") {
+					batched = x
+				}
+			}
+			var parts []string
+			if unbatched.rps > 0 && batched.rps > 0 {
+				parts = append(parts, fmt.Sprintf("batched/unbatched throughput %.2fx, p95 %s ms batched vs %s ms unbatched",
+					batched.rps/unbatched.rps, ms(batched.p95), ms(unbatched.p95)))
+			}
+			if best.itemsPerSecond > 0 {
+				for _, x := range []row{unbatched, batched} {
+					if x.rps > 0 {
+						parts = append(parts, fmt.Sprintf("%s %.0f%% of the in-process ceiling",
+							strings.SplitN(x.mode, ":", 2)[0], 100*x.rps/best.itemsPerSecond))
+					}
+				}
+			}
+			if len(parts) > 0 {
+				which := fmt.Sprintf("run %d", r)
+				if r == 0 {
+					which = "all runs pooled"
+				}
+				fmt.Fprintf(out, "At %d clients, %s: %s.\n", n, which, strings.Join(parts, "; "))
+			}
 		}
-		if batched.rps > 0 && c.itemsPerSecond > 0 {
-			fmt.Fprintf(out, "At %d clients the batched server reaches %.0f%% of the best in-process ceiling (%.0f texts/s).\n",
-				n, 100*batched.rps/c.itemsPerSecond, c.itemsPerSecond)
-		}
+	}
+	if best.itemsPerSecond > 0 {
+		fmt.Fprintf(out, "In-process ceiling: %.0f texts/s (%s).\n", best.itemsPerSecond, best.shape)
 	}
 }
 

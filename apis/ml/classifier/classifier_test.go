@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -405,4 +406,177 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestTokensIsWhatABatchIsPaddedTo: Tokens counts [CLS] and [SEP], stops
+// at the model's 128 positions as hugot truncates, and refuses what
+// Classify refuses.
+func TestTokensIsWhatABatchIsPaddedTo(t *testing.T) {
+	c := loaded(t)
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"good", 3},
+		{"  good good \x00", 4},
+		{"The staff were friendly.", 7},
+		{strings.Repeat("good ", 500), 128},
+	}
+	for _, tt := range tests {
+		n, err := c.Tokens(tt.text)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, n, "Tokens(%.30q)", tt.text)
+	}
+	_, err := c.Tokens(" \t ")
+	assert.ErrorIs(t, err, ErrEmptyText)
+}
+
+func TestBatchBuckets(t *testing.T) {
+	tests := []struct {
+		max  int
+		want []int
+	}{
+		{1, []int{1}},
+		{2, []int{1, 2}},
+		{10, []int{1, 2, 3, 4, 5, 6, 7, 8, 10}},
+		{16, []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16}},
+		{32, []int{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, batchBuckets(tt.max), "batchBuckets(%d)", tt.max)
+	}
+}
+
+// TestLengthsAreCappedByMaxBatch: BATCH_MAX=1 must turn batching off for
+// every length.
+func TestLengthsAreCappedByMaxBatch(t *testing.T) {
+	skipWithoutModel(t)
+	skipUnderRace(t)
+	c, err := Load(modelDir, WithMaxBatch(1))
+	require.NoError(t, err)
+	defer c.Close()
+	for _, l := range c.Lengths() {
+		assert.Equal(t, 1, l.MaxBatch, "at %d tokens", l.Tokens)
+	}
+	assert.Equal(t, []int{16, 32, 64, 128}, func() []int {
+		var out []int
+		for _, l := range c.Lengths() {
+			out = append(out, l.Tokens)
+		}
+		return out
+	}())
+}
+
+// BenchmarkShapes measures what the length buckets' batch sizes are chosen
+// from: texts per second at each sequence bucket and batch size, with one
+// call per core at once, as the API's workers run them.
+//
+//	go test ./apis/ml/classifier -run '^$' -bench Shapes -count 3
+func BenchmarkShapes(b *testing.B) {
+	c := loaded(b)
+	for _, l := range c.Lengths() {
+		text := strings.TrimSpace(strings.Repeat("good ", l.Tokens-2))
+		for _, n := range []int{1, 2, 4, 8, 16, 32} {
+			texts := make([]string, n)
+			for i := range texts {
+				texts[i] = text
+			}
+			b.Run(fmt.Sprintf("tokens=%d/batch=%d", l.Tokens, n), func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := c.Classify(texts); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "texts/s")
+			})
+		}
+	}
+}
+
+func TestWithLengthsRefusesBucketsThatCannotHoldTheInput(t *testing.T) {
+	skipWithoutModel(t)
+	skipUnderRace(t)
+	tests := []struct {
+		name    string
+		lengths []Length
+		wantErr string
+	}{
+		{"shorter than the model's input", []Length{{16, 4}, {64, 2}}, "the longest sequence bucket, 64 tokens, is shorter than the model's input of 128"},
+		{"not ascending", []Length{{32, 4}, {16, 2}, {128, 1}}, "longer than the one before"},
+		{"none", nil, "no sequence buckets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(modelDir, WithLengths(tt.lengths))
+			if c != nil {
+				_ = c.Close()
+			}
+			assert.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
+
+// BenchmarkTokens is what sorting a text into its length bucket costs the
+// batcher: one tokenization, beside the model call that follows it.
+func BenchmarkTokens(b *testing.B) {
+	c := loaded(b)
+	text := "The plumber showed up on time, explained the problem clearly and charged exactly what he quoted."
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Tokens(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClassify32 is one call on one 32-token review, the realistic
+// set's most common length: the call profiled in the README, with
+// Classify's tokenizer guard and without it (ClassifyAccepted, as the API
+// runs it once Tokens has sorted the text into its bucket).
+//
+//	go test ./apis/ml/classifier -run '^$' -bench Classify32 -count 5 -cpuprofile cpu.prof
+func BenchmarkClassify32(b *testing.B) {
+	c := loaded(b)
+	text := "Our guide was funny and knowledgeable, and the boat trip to the caves was the highlight of our holiday, really. We would go again next time"
+	n, err := c.Tokens(text)
+	require.NoError(b, err)
+	require.Equal(b, 32, n)
+	for _, tt := range []struct {
+		name     string
+		classify func([]string) ([]Prediction, error)
+	}{{"guarded", c.Classify}, {"accepted", c.ClassifyAccepted}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tt.classify([]string{text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestClassifyAcceptedMatchesClassify: skipping the guard changes nothing
+// for texts Tokens accepts, and empty texts are still refused.
+func TestClassifyAcceptedMatchesClassify(t *testing.T) {
+	c := loaded(t)
+	texts := []string{"The staff were friendly.", "  The room was dirty\x00 and cold. ", strings.Repeat("good ", 300)}
+	for _, text := range texts {
+		_, err := c.Tokens(text)
+		require.NoError(t, err)
+	}
+	want, err := c.Classify(texts)
+	require.NoError(t, err)
+	got, err := c.ClassifyAccepted(texts)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+
+	preds, err := c.ClassifyAccepted(nil)
+	assert.NoError(t, err)
+	assert.Empty(t, preds)
+	_, err = c.ClassifyAccepted([]string{"fine", "\x00 "})
+	assert.ErrorIs(t, err, ErrEmptyText)
 }

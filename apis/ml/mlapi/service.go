@@ -140,12 +140,18 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := clf.WarmUp(s.cfg.Workers); err != nil {
 		return s.failed(errors.Join(err, clf.Close()))
 	}
-	classify := Classify(clf.Classify)
+	// Every text is tokenized once by Tokens as it is queued, which sorts it
+	// into its length bucket and refuses what would crash hugot; so the
+	// model calls can skip that guard (ClassifyAccepted). The responding
+	// probe's one fixed text passes that guard too.
+	classify := Classify(clf.ClassifyAccepted)
 	if s.cfg.WrapModel != nil {
 		classify = s.cfg.WrapModel(classify)
 	}
 	b := batcher.New(batcher.Config{
 		MaxBatch: s.cfg.BatchMax,
+		Length:   clf.Tokens,
+		Buckets:  buckets(clf),
 		MaxWait:  s.cfg.BatchWait,
 		QueueMax: s.cfg.QueueMax,
 		Workers:  s.cfg.Workers,
@@ -164,6 +170,16 @@ func (s *Service) Start(ctx context.Context) error {
 	s.logger.Info("phase done", "phase", PhaseWarming, "seconds", took.Seconds())
 	s.logger.Info("ready", "seconds_since_start", time.Since(s.start).Seconds(), "model", s.ModelName())
 	return nil
+}
+
+// buckets are the classifier's sequence buckets, each with the batch size
+// measured to pay off at its length.
+func buckets(clf *classifier.Classifier) []batcher.Bucket {
+	var out []batcher.Bucket
+	for _, l := range clf.Lengths() {
+		out = append(out, batcher.Bucket{MaxLength: l.Tokens, MaxBatch: l.MaxBatch})
+	}
+	return out
 }
 
 func (s *Service) failed(err error) error {
