@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,7 +35,17 @@ type Options struct {
 	Logger *slog.Logger
 	// BuildLog receives image build output; nil discards it.
 	BuildLog io.Writer
+	// KeepImages keeps at most this many images built for graded forks
+	// after the run, the oldest removed first; 0 removes them all.
+	KeepImages int
+	// Timeout bounds the whole lab, from the pre-build to the last check;
+	// 0 means DefaultLabTimeout.
+	Timeout time.Duration
 }
+
+// DefaultLabTimeout bounds a whole lab: the length of a Classroom50
+// grading job.
+const DefaultLabTimeout = 15 * time.Minute
 
 // Session is a lab whose services are running (or failed to start).
 type Session struct {
@@ -62,6 +71,12 @@ type Session struct {
 // engine, a bad spec); a folder that does not build or start gets a report
 // whose checks fail with the cause.
 func Run(ctx context.Context, opts Options) (*report.Report, error) {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLabTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the lab did not finish within %s", timeout))
+	defer cancel()
 	s, err := Open(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -71,7 +86,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		s.Run(ctx, c.ID)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("grading cancelled: %w", err)
+		return nil, fmt.Errorf("grading cancelled: %w", context.Cause(ctx))
 	}
 	return s.Report(), nil
 }
@@ -104,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s := &Session{spec: spec, dir: dir, registry: registry, logger: logger, started: time.Now(), results: map[string]report.Check{}}
 
-	services, err := stack.LoadCompose(filepath.Join(dir, spec.Compose))
+	services, err := stack.LoadCompose(ctx, filepath.Join(dir, spec.Compose), stack.ComposeRules{Within: dir, AllowOutsideContext: spec.AllowOutsideContext})
 	if err != nil {
 		s.setupErr = err
 		return s, nil
@@ -115,7 +130,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
 	limits, _ := spec.Limits.stack() // validated above
-	st, err := stack.New(ctx, limits)
+	st, err := stack.New(ctx, limits, stack.WithKeepImages(opts.KeepImages))
 	if err != nil {
 		s.lock.release()
 		return nil, err
@@ -163,7 +178,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	}
 
 	if s.spec.Prebuild != "" {
-		if err := s.prebuild(ctx); err != nil {
+		if err := s.prebuild(ctx, services, buildLog); err != nil {
 			return err
 		}
 	}
@@ -261,47 +276,36 @@ func startOrder(services map[string]stack.Service) []string {
 	return order
 }
 
-func (s *Session) prebuild(ctx context.Context) error {
+// prebuild runs the spec's pre-build command in a container (see
+// stack.RunPrebuild), never on this machine: it is the fork's code. The
+// folder mounted is the graded one, or, when the policy lets build contexts
+// lie outside it, the folder that holds it and all of them.
+func (s *Session) prebuild(ctx context.Context, services map[string]stack.Service, buildLog io.Writer) error {
 	s.logger.Info("pre-build", "command", s.spec.Prebuild)
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", s.spec.Prebuild)
-	cmd.Dir = s.dir
-	cmd.Env = prebuildEnv(os.Environ())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pre-build command %q failed: %v: %s", s.spec.Prebuild, err, lastLines(string(out), 8))
-	}
-	return nil
-}
-
-// prebuildEnv keeps from environ only what building Go code needs. The
-// pre-build command comes from the tested folder (its spec, its Makefile):
-// no token or secret of the grader's environment may reach it. Go may not
-// fetch a toolchain the folder's go.mod names: the host's builds it.
-func prebuildEnv(environ []string) []string {
-	keep := map[string]bool{
-		"PATH": true, "HOME": true, "USER": true, "LANG": true, "LC_ALL": true, "TMPDIR": true,
-		"GOPATH": true, "GOROOT": true, "GOCACHE": true, "GOMODCACHE": true, "GOFLAGS": true,
-		"GOPROXY": true, "GOSUMDB": true, "GONOSUMDB": true, "GOPRIVATE": true, "GONOPROXY": true,
-		"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true,
-		"http_proxy": true, "https_proxy": true, "no_proxy": true,
-	}
-	var env []string
-	for _, kv := range environ {
-		if k, _, _ := strings.Cut(kv, "="); keep[k] {
-			env = append(env, kv)
+	root := s.dir
+	if s.spec.AllowOutsideContext {
+		for _, svc := range services {
+			if svc.Context != "" {
+				root = commonDir(root, svc.Context)
+			}
 		}
 	}
-	return append(env, "GOTOOLCHAIN=local")
+	return s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.spec.Prebuild, Root: root, Dir: s.dir, Timeout: time.Duration(s.spec.BuildTimeout)}, buildLog)
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// commonDir is the deepest folder that holds both a and b.
+func commonDir(a, b string) string {
+	for {
+		rel, err := filepath.Rel(a, b)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return a
+		}
+		parent := filepath.Dir(a)
+		if parent == a {
+			return a
+		}
+		a = parent
 	}
-	return strings.Join(lines, "\n")
 }
 
 // exits describes services under test whose containers are gone, so that a

@@ -45,6 +45,10 @@ type Spec struct {
 	Limits LimitsSpec `yaml:"limits"`
 	// Checks lists the checks to run, in order.
 	Checks []CheckSpec `yaml:"checks"`
+	// AllowOutsideContext lets the compose file's build contexts (and the
+	// pre-build's mount) reach outside the graded folder: for forks that
+	// live inside the repository whose code they build.
+	AllowOutsideContext bool `yaml:"allow_outside_context"`
 }
 
 // Roles names the compose services under test.
