@@ -208,7 +208,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
-		if err := r.WaitListening(ctx, time.Duration(s.spec.StartupTimeout)); err != nil {
+		if err := r.WaitCondition(ctx, stack.ConditionOn(services, name), time.Duration(s.spec.StartupTimeout)); err != nil {
 			return fmt.Errorf("supporting service %s did not start: %w", name, err)
 		}
 	}
@@ -290,7 +290,10 @@ func (s *Session) prebuild(ctx context.Context, services map[string]stack.Servic
 			}
 		}
 	}
-	return s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.spec.Prebuild, Root: root, Dir: s.dir, Timeout: time.Duration(s.spec.BuildTimeout)}, buildLog)
+	start := time.Now()
+	err := s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.spec.Prebuild, Root: root, Dir: s.dir, Timeout: time.Duration(s.spec.BuildTimeout)}, buildLog)
+	s.logger.Info("pre-build done", "seconds", time.Since(start).Seconds(), "ok", err == nil)
+	return err
 }
 
 // commonDir is the deepest folder that holds both a and b.
@@ -414,6 +417,7 @@ func (s *Session) Report() *report.Report {
 	if s.setupErr != nil {
 		r.Error = s.setupErr.Error()
 	}
+	r.Services = s.services()
 	r.Tally()
 	return r
 }

@@ -156,6 +156,7 @@ func LoadCompose(ctx context.Context, path string, rules ComposeRules) (map[stri
 		cli.WithName("lab"),
 		// The folder's own .env, as compose reads it; no cli.WithOsEnv: the
 		// grader's environment is not the fork's.
+		cli.WithEnvFiles(),
 		cli.WithDotEnv,
 		cli.WithResolvedPaths(true),
 	)

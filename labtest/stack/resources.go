@@ -210,4 +210,3 @@ func (st *Stack) removeImages(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
