@@ -42,7 +42,7 @@ type Prebuild struct {
 // programs Makefiles use most. They come from this machine with the
 // libraries they load, since no image can be pulled; a missing one is
 // left out.
-var builderTools = []string{"sh", "make", "mkdir", "cp", "rm", "mv", "cat", "echo", "ls", "touch", "env", "test", "true", "false", "sed", "grep", "tr", "chmod", "ln", "dirname", "basename", "uname", "head", "tail", "install"}
+var builderTools = []string{"sh", "make", "mkdir", "cp", "rm", "mv", "cat", "echo", "ls", "touch", "env", "test", "true", "false", "sed", "grep", "tr", "chmod", "ln", "dirname", "basename", "uname", "head", "tail", "install", "chown", "find", "xargs", "wc", "sort", "printf", "id", "pwd", "date", "sleep"}
 
 // The folders inside the builder container. Go comes from this machine's
 // GOROOT, mounted read-only rather than copied into the image (270 MB).
