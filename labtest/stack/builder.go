@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,7 @@ const (
 	builderModcache = "/gomodcache"
 	builderGocache  = "/gocache"
 	builderHome     = "/home/builder"
+	builderSeed     = "/gocache-host"
 )
 
 // RunPrebuild runs p in a container: the folder mounted, no network, the
@@ -79,6 +81,18 @@ func (st *Stack) RunPrebuild(ctx context.Context, p Prebuild, logs io.Writer) er
 		"GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local", "GOTELEMETRY=off",
 		"CGO_ENABLED=0", "GOOS=linux",
 	}
+	mounts := []mount.Mount{
+		{Type: mount.TypeBind, Source: p.Root, Target: p.Root},
+		{Type: mount.TypeBind, Source: goroot, Target: builderGoroot, ReadOnly: true},
+		{Type: mount.TypeBind, Source: modcache, Target: builderModcache, ReadOnly: true},
+		{Type: mount.TypeVolume, Source: cache, Target: builderGocache},
+	}
+	if gocache != "" {
+		// The grader's build cache, read-only, behind a cache program
+		// that writes new entries to the run's volume.
+		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: gocache, Target: builderSeed, ReadOnly: true})
+		env = append(env, "GOCACHEPROG=/bin/gocacheprog "+builderSeed+" "+builderGocache+"/prog")
+	}
 	user := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
 	req := testcontainers.ContainerRequest{
 		Image:      image,
@@ -92,13 +106,9 @@ func (st *Stack) RunPrebuild(ctx context.Context, p Prebuild, logs io.Writer) er
 		HostConfigModifier: func(hc *container.HostConfig) {
 			st.limit(hc)
 			hc.NetworkMode = "none"
-			hc.Mounts = []mount.Mount{
-				{Type: mount.TypeBind, Source: p.Root, Target: p.Root},
-				{Type: mount.TypeBind, Source: goroot, Target: builderGoroot, ReadOnly: true},
-				{Type: mount.TypeBind, Source: modcache, Target: builderModcache, ReadOnly: true},
-				{Type: mount.TypeVolume, Source: cache, Target: builderGocache},
-			}
-			hc.Tmpfs = map[string]string{"/tmp": "rw,size=512m,mode=1777", builderHome: "rw,size=64m,mode=1777"}
+			hc.Mounts = mounts
+			// exec: go run and go test run what they build from /tmp.
+			hc.Tmpfs = map[string]string{"/tmp": "rw,exec,size=512m,mode=1777", builderHome: "rw,size=64m,mode=1777"}
 		},
 	}
 	c, err := st.provider.CreateContainer(ctx, req)
@@ -112,7 +122,7 @@ func (st *Stack) RunPrebuild(ctx context.Context, p Prebuild, logs io.Writer) er
 	if err != nil {
 		return fmt.Errorf("create the pre-build container: %w", err)
 	}
-	if err := st.seedCache(ctx, image, cache, gocache, user); err != nil {
+	if err := st.chownVolume(ctx, image, cache, user); err != nil {
 		return err
 	}
 	if err := c.Start(ctx); err != nil {
@@ -169,35 +179,21 @@ func (st *Stack) output(id string) []byte {
 	return b.Bytes()
 }
 
-// maxSeed bounds the build cache copied into a pre-build: past it, the
-// pre-build starts with an empty cache rather than wait for the copy.
-const maxSeed = 2 << 30
-
-// seedCache fills the pre-build's cache volume with a copy of this
-// machine's Go build cache, and gives it to user. A copy, not the cache
-// itself: a fork's build could otherwise plant compiled code that this
-// machine's own builds would then use. Without it, the sample forks'
-// pre-build takes minutes instead of seconds. The copy runs as root in a
-// short-lived container of the builder image that runs nothing of the
-// fork's.
-func (st *Stack) seedCache(ctx context.Context, image, volume, hostCache, user string) error {
+// chownVolume gives the pre-build's cache volume, which the engine creates
+// for root, to user, in a short-lived container of the builder image that
+// runs nothing of the fork's.
+func (st *Stack) chownVolume(ctx context.Context, image, volume, user string) error {
 	uid, gid, _ := strings.Cut(user, ":")
-	script := "chown " + uid + ":" + gid + " " + builderGocache
-	mounts := []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: builderGocache}}
-	if hostCache != "" && sizeBelow(hostCache, maxSeed) {
-		script = "cp -R /seed/. " + builderGocache + "/ && chown -R " + uid + ":" + gid + " " + builderGocache
-		mounts = append(mounts, mount.Mount{Type: mount.TypeBind, Source: hostCache, Target: "/seed", ReadOnly: true})
-	}
 	c, err := st.provider.CreateContainer(ctx, testcontainers.ContainerRequest{
 		Image:      image,
-		Entrypoint: []string{"/bin/sh", "-c", script},
+		Entrypoint: []string{"/bin/sh", "-c", "chown " + uid + ":" + gid + " " + builderGocache},
 		Labels:     map[string]string{LabelRun: st.runID},
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.NetworkMode = "none"
 			hc.CapDrop = []string{"ALL"}
 			hc.CapAdd = []string{"CHOWN"}
 			hc.ReadonlyRootfs = true
-			hc.Mounts = mounts
+			hc.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: volume, Target: builderGocache}}
 		},
 	})
 	if c != nil {
@@ -219,25 +215,6 @@ func (st *Stack) seedCache(ctx context.Context, image, volume, hostCache, user s
 		return fmt.Errorf("prepare the pre-build's cache: %w", err)
 	}
 	return nil
-}
-
-// sizeBelow says whether the files under dir add up to less than limit
-// bytes; it stops walking once they do not.
-func sizeBelow(dir string, limit int64) bool {
-	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if info, err := d.Info(); err == nil && !d.IsDir() {
-			total += info.Size()
-		}
-		if total >= limit {
-			return filepath.SkipAll
-		}
-		return nil
-	})
-	return err == nil && total < limit
 }
 
 var missingModule = regexp.MustCompile(`([^\s:]+@[^\s:]+): module lookup disabled by GOPROXY=off|module ([^\s:]+): .*GOPROXY=off|cannot find module providing package ([^\s:]+)`)
@@ -320,6 +297,9 @@ func (st *Stack) builderImage(ctx context.Context) (string, error) {
 	if !haveShell {
 		return "", fmt.Errorf("build the pre-build image: this machine has no sh to copy into it")
 	}
+	if err := goBuildStatic(ctx, cacheprogSource, filepath.Join(root, "bin", "gocacheprog")); err != nil {
+		return "", fmt.Errorf("build the pre-build image: gocacheprog: %w", err)
+	}
 	for name, content := range map[string]string{
 		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nbuilder:x:" + strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid()) + ":builder:" + builderHome + ":/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
 		"etc/group":  "root:x:0:\nbuilder:x:" + strconv.Itoa(os.Getgid()) + ":\n",
@@ -329,7 +309,7 @@ func (st *Stack) builderImage(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("build the pre-build image: %w", err)
 		}
 	}
-	for _, d := range []string{builderGoroot, builderModcache, builderGocache, builderHome} {
+	for _, d := range []string{builderGoroot, builderModcache, builderGocache, builderHome, builderSeed} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return "", fmt.Errorf("build the pre-build image: %w", err)
 		}
@@ -346,6 +326,9 @@ func (st *Stack) builderImage(ctx context.Context) (string, error) {
 	st.mu.Unlock()
 	return tag, nil
 }
+
+//go:embed cacheprog/main.go
+var cacheprogSource []byte
 
 // libDirs are where copyWithLibs looks for the libraries a program loads.
 var libDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"}

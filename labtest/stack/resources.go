@@ -128,21 +128,12 @@ func (st *Stack) relayImage(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("build relay: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	files := map[string]string{
-		"main.go":    string(relaySource),
-		"go.mod":     "module relay\n\ngo 1.21\n",
-		"Dockerfile": "FROM scratch\nCOPY relay /relay\nUSER 65534:65534\nENTRYPOINT [\"/relay\"]\n",
+	if err := goBuildStatic(ctx, relaySource, filepath.Join(dir, "relay")); err != nil {
+		return "", fmt.Errorf("build relay: %w", err)
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return "", fmt.Errorf("build relay: %w", err)
-		}
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", "relay", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build relay (the lab needs Go on PATH): %v: %s", err, strings.TrimSpace(string(out)))
+	dockerfile := "FROM scratch\nCOPY relay /relay\nUSER 65534:65534\nENTRYPOINT [\"/relay\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return "", fmt.Errorf("build relay: %w", err)
 	}
 	tag, err := st.buildTool(ctx, dir, "relay")
 	if err != nil {
@@ -152,6 +143,28 @@ func (st *Stack) relayImage(ctx context.Context) (string, error) {
 	st.relay = tag
 	st.mu.Unlock()
 	return tag, nil
+}
+
+// goBuildStatic builds a one-file, standard-library-only program of the
+// lab's own into a static Linux binary at out, with this machine's Go.
+func goBuildStatic(ctx context.Context, source []byte, out string) error {
+	dir, err := os.MkdirTemp("", "mlready-src-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for name, content := range map[string][]byte{"main.go": source, "go.mod": []byte("module tool\n\ngo 1.24\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			return err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build (the lab needs Go on PATH): %v: %s", err, strings.TrimSpace(string(b)))
+	}
+	return nil
 }
 
 // buildTool builds an image of the lab's own from dir and records it for

@@ -187,6 +187,7 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 				o.Labels = map[string]string{}
 			}
 			o.Labels[LabelImage] = "fork"
+			o.Labels[LabelRun] = st.runID
 		},
 	}}
 	tag, err := st.provider.BuildImage(ctx, &req)
