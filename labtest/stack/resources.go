@@ -153,7 +153,7 @@ func goBuildStatic(ctx context.Context, source []byte, out string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for name, content := range map[string][]byte{"main.go": source, "go.mod": []byte("module tool\n\ngo 1.24\n")} {
+	for name, content := range map[string][]byte{"main.go": source, "go.mod": []byte("module mlreadytool\n\ngo 1.24\n")} {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
 			return err
 		}
