@@ -26,7 +26,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
-	"github.com/testcontainers/testcontainers-go/network"
 )
 
 // Limits bound what one container may use.
@@ -80,7 +79,7 @@ type Stack struct {
 	keepImages int
 
 	mu         sync.Mutex
-	network    *testcontainers.DockerNetwork
+	network    *labNetwork
 	containers []*Running
 	// relays are the relay containers, removed with the services.
 	relays []testcontainers.Container
@@ -334,29 +333,32 @@ func (st *Stack) track(r *Running) {
 	st.containers = append(st.containers, r)
 }
 
-func (st *Stack) ensureNetwork(ctx context.Context) (*testcontainers.DockerNetwork, error) {
+// labNetwork is the network the services of a run share.
+type labNetwork struct{ Name, ID string }
+
+func (st *Stack) ensureNetwork(ctx context.Context) (*labNetwork, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.network != nil {
 		return st.network, nil
 	}
 	// Internal: no route out. Without an address on the bridge, the grader's
-	// machine is not reachable from it either (an internal network still
+	// machine is not reachable from it either: an internal network still
 	// gives its containers a route to the bridge's address, and so to every
-	// port this machine listens on).
-	nw, err := network.New(ctx, network.WithLabels(map[string]string{LabelRun: st.runID}), network.WithInternal(),
-		network.CustomizeNetworkOption(func(o *client.NetworkCreateOptions) error {
-			if o.Options == nil {
-				o.Options = map[string]string{}
-			}
-			o.Options["com.docker.network.bridge.inhibit_ipv4"] = "true"
-			return nil
-		}))
+	// port this machine listens on (measured on Docker 20.10). The engine
+	// is asked directly: testcontainers drops driver options.
+	name := "mlready-lab-" + st.runID
+	res, err := st.client.NetworkCreate(ctx, name, client.NetworkCreateOptions{
+		Driver:   "bridge",
+		Internal: true,
+		Labels:   map[string]string{LabelRun: st.runID},
+		Options:  map[string]string{"com.docker.network.bridge.inhibit_ipv4": "true"},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create network: %w", err)
 	}
-	st.network = nw
-	return nw, nil
+	st.network = &labNetwork{Name: name, ID: res.ID}
+	return st.network, nil
 }
 
 // Close removes every container, volume and network the stack created, and
@@ -389,7 +391,7 @@ func (st *Stack) Close() error {
 	}
 	st.volumes = map[string]bool{}
 	if st.network != nil {
-		if err := st.network.Remove(ctx); err != nil {
+		if _, err := st.client.NetworkRemove(ctx, st.network.ID, client.NetworkRemoveOptions{}); err != nil {
 			errs = append(errs, fmt.Errorf("remove network: %w", err))
 		}
 		st.network = nil
@@ -420,9 +422,21 @@ func (r *Running) Exited(ctx context.Context) string {
 		return why + " (" + stoppedBy + ")"
 	}
 	if tail := r.LogTail(ctx, 5); tail != "" {
-		why += "; its last log lines: " + tail
+		why += "; its last log lines: " + tail + offline(tail)
 	}
 	return why
+}
+
+// offline explains a log that shows a service trying to reach outside the
+// lab network, so that a fork that needs the internet at run time is told
+// why it cannot have it.
+func offline(log string) string {
+	for _, sign := range []string{"no route to host", "network is unreachable", "i/o timeout", "no such host", "server misbehaving", "Temporary failure in name resolution"} {
+		if strings.Contains(log, sign) {
+			return " (the lab network has no route out: a graded service cannot reach the internet or the grader's machine; ship what it needs in its image, or serve it from a service of the compose file)"
+		}
+	}
+	return ""
 }
 
 // LogTail returns the last n lines of the container's output, joined.
