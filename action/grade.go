@@ -36,7 +36,7 @@ func grade(ctx context.Context, cfg config, gha *githubactions.Action, stdout, s
 		// The build and start-up steps fold away in the log.
 		gha.Group("Building and starting " + cfg.Path)
 	}
-	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: progressLogger(stdout)})
+	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: progressLogger(stdout), KeepImages: cfg.KeepImages})
 	if inGitHub {
 		gha.EndGroup()
 	}

@@ -66,6 +66,9 @@ type config struct {
 	Lab string
 	// MinScore is the lowest passing score; negative means all points.
 	MinScore int
+	// KeepImages keeps at most this many images built for graded forks;
+	// 0 removes them after the run.
+	KeepImages int
 	// Report is where the JSON report is written.
 	Report string
 }
@@ -85,13 +88,17 @@ func configure(args []string, gha *githubactions.Action, stdout io.Writer) (conf
 	fs.StringVar(&cfg.Lab, "lab", "", "a lab spec file (default: the folder's "+labtest.SpecFile+", else the lab's defaults)")
 	minScore := fs.String("min-score", "", "exit 1 below this score (default: all points)")
 	fs.StringVar(&cfg.Report, "report", cfg.Report, "where to write the JSON report")
+	fs.IntVar(&cfg.KeepImages, "keep-images", 0, "keep at most N images built for graded forks, the oldest removed first (default: remove them after the run)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
-			fmt.Fprintln(stdout, "Usage: go run ./action [-path DIR] [-lab FILE] [-min-score N] [-report FILE]")
+			fmt.Fprintln(stdout, "Usage: go run ./action [-path DIR] [-lab FILE] [-min-score N] [-report FILE] [-keep-images N]")
 			fs.PrintDefaults()
 		}
 		return config{}, err
+	}
+	if cfg.KeepImages < 0 {
+		return config{}, fmt.Errorf("keep-images %d is not a number of images", cfg.KeepImages)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -130,7 +130,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
 	limits, _ := spec.Limits.stack() // validated above
-	st, err := stack.New(ctx, limits, stack.WithKeepImages(opts.KeepImages))
+	st, err := stack.New(ctx, limits, stack.WithKeepImages(max(opts.KeepImages, spec.KeepImages)))
 	if err != nil {
 		s.lock.release()
 		return nil, err

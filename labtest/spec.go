@@ -49,6 +49,9 @@ type Spec struct {
 	// pre-build's mount) reach outside the graded folder: for forks that
 	// live inside the repository whose code they build.
 	AllowOutsideContext bool `yaml:"allow_outside_context"`
+	// KeepImages keeps at most this many images built for graded forks
+	// after a run (the oldest removed first); 0 removes them.
+	KeepImages int `yaml:"keep_images"`
 }
 
 // Roles names the compose services under test.
