@@ -166,10 +166,15 @@ func LoadCompose(ctx context.Context, path string, rules ComposeRules) (map[stri
 	opts.WithListeners(func(event string, meta map[string]any) {
 		switch event {
 		case "include":
-			if paths, ok := meta["path"].([]string); ok {
-				for _, p := range paths {
-					read = append(read, resolve(fmt.Sprint(meta["workingdir"]), p))
-				}
+			var paths []string
+			switch v := meta["path"].(type) {
+			case types.StringList:
+				paths = v
+			case []string:
+				paths = v
+			}
+			for _, p := range paths {
+				read = append(read, resolve(fmt.Sprint(meta["workingdir"]), p))
 			}
 		case "extends":
 			if f, ok := meta["file"].(string); ok && f != "" {

@@ -399,6 +399,27 @@ func TestLoadComposeRefuses(t *testing.T) {
 		})
 	}
 
+	// Files outside the folder that the compose file makes the lab read:
+	// each is refused, with its path.
+	for name, content := range map[string]string{
+		"extends": "services:\n  api:\n    extends: {file: ../outside.yml, service: base}\n",
+		"include": "include: [../outside.yml]\nservices:\n  api:\n    image: x\n",
+	} {
+		t.Run(name+" outside the folder", func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "fork")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(parent, "outside.yml"), []byte("services:\n  base:\n    image: grader-secret\n"), 0o644))
+			path := filepath.Join(dir, "docker-compose.yml")
+			require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+
+			_, err := stack.LoadCompose(context.Background(), path, stack.ComposeRules{})
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "reads "+filepath.Join(parent, "outside.yml")+", outside the graded folder")
+		})
+	}
+
 	t.Run("build context outside the folder, allowed by the policy", func(t *testing.T) {
 		path := writeCompose(t, "services:\n  api:\n    build: ..\n")
 		services, err := stack.LoadCompose(context.Background(), path, stack.ComposeRules{AllowOutsideContext: true})
