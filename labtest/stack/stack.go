@@ -208,7 +208,8 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 	if err != nil {
 		return nil, err
 	}
-	tmpfsOwner := st.imageUser(ctx, image)
+	// compose's user: replaces the image's.
+	tmpfsOwner := st.imageUser(ctx, image, s.User)
 	var mounts []mount.Mount
 	for i, v := range s.Volumes {
 		name, err := st.ensureVolume(ctx, s, i, v)
@@ -310,14 +311,17 @@ func (st *Stack) limit(hc *container.HostConfig) {
 }
 
 // imageUser returns tmpfs options that give a writable folder to the user
-// the image runs as: a tmpfs mounted over a folder of the image takes that
+// the container runs as (user, else the image's): a tmpfs mounted over a folder of the image takes that
 // folder's owner and mode, whatever mode it is given.
-func (st *Stack) imageUser(ctx context.Context, image string) string {
-	res, err := st.client.ImageInspect(ctx, image)
-	if err != nil || res.Config == nil {
-		return ",mode=1777"
+func (st *Stack) imageUser(ctx context.Context, image, user string) string {
+	if user == "" {
+		res, err := st.client.ImageInspect(ctx, image)
+		if err != nil || res.Config == nil {
+			return ",mode=1777"
+		}
+		user = res.Config.User
 	}
-	uid, gid, _ := strings.Cut(res.Config.User, ":")
+	uid, gid, _ := strings.Cut(user, ":")
 	if _, err := strconv.Atoi(uid); err != nil {
 		return ",mode=1777"
 	}
