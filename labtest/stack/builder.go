@@ -217,7 +217,10 @@ func (st *Stack) chownVolume(ctx context.Context, image, volume, user string) er
 	return nil
 }
 
-var missingModule = regexp.MustCompile(`([^\s:]+@[^\s:]+): module lookup disabled by GOPROXY=off|module ([^\s:]+): .*GOPROXY=off|cannot find module providing package ([^\s:]+)`)
+// missingModule matches how the go command says it lacks a module: with
+// the module cache mounted read-only it announces the download, then fails
+// to create the download folder.
+var missingModule = regexp.MustCompile(`go: downloading (\S+) (v\S+)|([^\s:]+@[^\s:]+): module lookup disabled by GOPROXY=off|cannot find module providing package ([^\s:]+)`)
 
 // missingModules names the modules a failed build could not find, with
 // the reason: the pre-build has only the grader's module cache.
@@ -225,11 +228,13 @@ func missingModules(out string) string {
 	var names []string
 	seen := map[string]bool{}
 	for _, m := range missingModule.FindAllStringSubmatch(out, -1) {
-		for _, n := range m[1:] {
-			if n != "" && !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
+		n := m[3] + m[4]
+		if m[1] != "" {
+			n = m[1] + "@" + m[2]
+		}
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
 		}
 	}
 	if len(names) == 0 {
