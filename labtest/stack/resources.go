@@ -23,6 +23,9 @@ import (
 // "tool" for the lab's own (relay, builder).
 const LabelImage = "org.mlready.image"
 
+// labelBuilt orders kept images: when the lab built each, in nanoseconds.
+const labelBuilt = "org.mlready.built"
+
 // Option changes how a Stack treats what it creates.
 type Option func(*Stack)
 
@@ -217,7 +220,14 @@ func (st *Stack) removeImages(ctx context.Context) error {
 		return fmt.Errorf("list kept images: %w", err)
 	}
 	kept := res.Items
-	sort.Slice(kept, func(i, j int) bool { return kept[i].Created > kept[j].Created })
+	built := func(i int) int64 {
+		n, err := strconv.ParseInt(kept[i].Labels[labelBuilt], 10, 64)
+		if err != nil {
+			return kept[i].Created * 1e9
+		}
+		return n
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return built(i) > built(j) })
 	for i := st.keepImages; i < len(kept); i++ {
 		remove(kept[i].ID)
 	}

@@ -187,6 +187,9 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 			}
 			o.Labels[LabelImage] = "fork"
 			o.Labels[LabelRun] = st.runID
+			// Docker's creation time has whole seconds: kept images are
+			// ordered by this instead.
+			o.Labels[labelBuilt] = strconv.FormatInt(time.Now().UnixNano(), 10)
 		},
 	}}
 	tag, err := st.provider.BuildImage(ctx, &req)
