@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
 )
 
 // MaxServices is how many services one compose file may define: the lab's
@@ -145,6 +147,11 @@ func LoadCompose(ctx context.Context, path string, rules ComposeRules) (map[stri
 		return nil, fmt.Errorf("read compose file: %w", err)
 	}
 	file := filepath.Base(path)
+	// compose-go warns through logrus's standard logger, on stderr (that
+	// `version` is obsolete, say). A grader's stderr is for errors only:
+	// Classroom's graders fail on any output there. Like testcontainers'
+	// logger in New, the lab owns its process's logging.
+	logrus.SetOutput(io.Discard)
 	if rules.Within == "" {
 		rules.Within = filepath.Dir(path)
 	}
