@@ -48,25 +48,32 @@ func TestForks(t *testing.T) {
 	}{
 		{fork: "good", wantScore: 100},
 		{
+			// Its model ships in its image: ready a fraction of a second
+			// after start, which is sound practice, not a failure.
+			fork: "model-baked-in", wantScore: 100,
+		},
+		{
 			fork: "ready-too-early",
-			// /ready says 200 from the first probe, so the start-up watch
-			// takes the ML API for ready at once: no 503 from /ready is seen
-			// (readiness-delay), and the 503s that /analyze still gives
-			// while the model loads come after "ready", so no not-ready
-			// window is seen either (cold-start). Once the model is loaded
-			// it measures like the good fork.
-			wantFailed: map[string]string{
-				"readiness-delay": "said ready on its very first answer",
-				"cold-start":      "Only 0 answers of 503 were seen",
-			},
-			wantScore: 60,
+			// /ready says 200 from the first probe: the loading phase is
+			// never seen on /ready (readiness-delay). What /analyze answered
+			// while the model loaded (503 with Retry-After) was right, so
+			// cold-start passes; once loaded it measures like the good fork.
+			wantFailed: map[string]string{"readiness-delay": "said ready on its very first answer"},
+			wantScore:  84,
+		},
+		{
+			fork: "ready-lies",
+			// /ready turns 200 two seconds after start while the model is
+			// still downloading: every /analyze after that is held to it.
+			wantFailed: map[string]string{"readiness-delay": "yet /analyze then answered 503"},
+			wantScore:  84,
 		},
 		{
 			fork: "error-500-while-loading",
 			// /ready is right, so only what /analyze answers while loading
 			// is wrong.
 			wantFailed: map[string]string{"cold-start": "answered 500 while loading"},
-			wantScore:  80,
+			wantScore:  84,
 		},
 		{
 			fork: "no-build",
@@ -76,34 +83,69 @@ func TestForks(t *testing.T) {
 				"latency-ratio":   "Not run: image for service ml-api does not build",
 				"memory-ratio":    "Not run: image for service ml-api does not build",
 				"load-variance":   "Not run: image for service ml-api does not build",
+				"real-model":      "Not run: image for service ml-api does not build",
 			},
 			wantScore: 0,
 			wantError: "image for service ml-api does not build",
 		},
 		{
+			fork: "lowers-own-bar",
+			// Its mlready-lab.yaml lowers thresholds and drops checks: it is
+			// refused by name before anything is built, and the fork is
+			// graded on the grader's policy, 0 of 100.
+			wantFailed: map[string]string{
+				"readiness-delay": "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+				"cold-start":      "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+				"latency-ratio":   "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+				"memory-ratio":    "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+				"load-variance":   "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+				"real-model":      "Not run: mlready-lab.yaml: line 6 sets \"checks\", which is grading policy",
+			},
+			wantScore: 0,
+			wantError: `mlready-lab.yaml: line 6 sets "checks"`,
+		},
+		{
 			fork: "no-model",
 			// It starts like an ML service (503 with Retry-After, then
 			// ready), so both start-up checks pass; everything that measures
-			// the cost of a model fails.
+			// the cost of a model fails, and it says it is rule-based.
 			wantFailed: map[string]string{
 				"latency-ratio": "Is it really running a model?",
 				"memory-ratio":  "Is the model really loaded in the service?",
 				"load-variance": "should spread under parallel load",
+				"real-model":    `method \"rule-based\"`,
 			},
-			wantScore: 40,
+			wantScore: 32,
+		},
+		{
+			fork: "fake-model",
+			// No model, but every cost of one faked: a loading phase, a
+			// ballast, random sleeps, answers dressed as a transformer's
+			// that guess POSITIVE where the rules find no cue. What it
+			// answers gives it away, and so does its latency under load:
+			// a random 4-18 ms sleep spreads 7 ms whether one client calls
+			// or eight, where a model queueing for the CPU spreads 100 ms.
+			wantFailed: map[string]string{
+				"load-variance": "should spread under parallel load",
+				"real-model":    "Is a model really answering?",
+			},
+			wantScore: 64,
 		},
 		{
 			fork: "sleeps-forever",
 			// It loads and says ready like the good fork; then no /analyze
-			// is ever answered. Each check gives up at its request timeout
-			// and says so, and the run goes on to the next.
+			// is ever answered, so its /ready is not honest either. Each
+			// check gives up at its request timeout and says so, and the
+			// run goes on to the next.
 			wantFailed: map[string]string{
-				"cold-start":    "/analyze got no answer in time 3 times in a row",
-				"latency-ratio": "did not answer /analyze within the request timeout",
-				"memory-ratio":  "did not answer /analyze within the request timeout",
-				"load-variance": "did not answer /analyze within the request timeout",
+				"readiness-delay": "/analyze then answered nothing (it hung)",
+				"cold-start":      "/analyze got no answer in time 3 times in a row",
+				"latency-ratio":   "did not answer /analyze within the request timeout",
+				"memory-ratio":    "did not answer /analyze within the request timeout",
+				"load-variance":   "did not answer /analyze within the request timeout",
+				"real-model":      "did not answer /analyze within the request timeout",
 			},
-			wantScore: 20,
+			wantScore: 0,
 		},
 		{
 			fork: "eats-memory",
@@ -113,8 +155,9 @@ func TestForks(t *testing.T) {
 				"latency-ratio": "killed: out of memory",
 				"memory-ratio":  "killed: out of memory",
 				"load-variance": "killed: out of memory",
+				"real-model":    "killed: out of memory",
 			},
-			wantScore: 40,
+			wantScore: 32,
 		},
 		{
 			fork: "floods-logs",
@@ -124,8 +167,9 @@ func TestForks(t *testing.T) {
 				"latency-ratio": "stopped by the lab: it wrote more than 10 MiB to its log",
 				"memory-ratio":  "stopped by the lab: it wrote more than 10 MiB to its log",
 				"load-variance": "stopped by the lab: it wrote more than 10 MiB to its log",
+				"real-model":    "stopped by the lab: it wrote more than 10 MiB to its log",
 			},
-			wantScore: 40,
+			wantScore: 32,
 		},
 	}
 	for _, tt := range tests {
@@ -138,7 +182,7 @@ func TestForks(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			gha := githubactions.New(githubactions.WithGetenv(env.getenv), githubactions.WithWriter(&stdout))
 
-			code := grade(ctx, config{Path: forkDir, MinScore: -1, Report: reportPath}, gha, &stdout, &stderr, labtest.Run)
+			code := grade(ctx, config{Path: forkDir, Lab: filepath.Join(root, "fixtures", "forks", "lab.yaml"), MinScore: -1, Report: reportPath}, gha, &stdout, &stderr, labtest.Run)
 
 			t.Log("\n" + stdout.String())
 			assert.Empty(t, stderr.String())
@@ -153,7 +197,7 @@ func TestForks(t *testing.T) {
 					failed[c.ID] = c.Message
 				}
 			}
-			assert.Len(t, rep.Checks, 5)
+			assert.Len(t, rep.Checks, 6)
 			assert.Equal(t, slices.Sorted(maps.Keys(tt.wantFailed)), slices.Sorted(maps.Keys(failed)), "failed checks")
 			for id, why := range tt.wantFailed {
 				assert.Contains(t, failed[id], why, "why %s failed", id)

@@ -9,7 +9,8 @@
 // Flags:
 //
 //	-path DIR        the folder to grade (default ".")
-//	-lab FILE        a lab spec (default: DIR/mlready-lab.yaml, else the lab's defaults)
+//	-lab FILE        the grader's lab file: the policy (default: the lab's own);
+//	                 DIR/mlready-lab.yaml may set the folder's layout only
 //	-min-score N     exit 1 below N points (default: all points)
 //	-report FILE     where to write the JSON report (default "mlready-report.json")
 //
@@ -85,7 +86,7 @@ func configure(args []string, gha *githubactions.Action, stdout io.Writer) (conf
 	// one line instead, and -h prints usage to stdout.
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Path, "path", cfg.Path, "the folder to grade")
-	fs.StringVar(&cfg.Lab, "lab", "", "a lab spec file (default: the folder's "+labtest.SpecFile+", else the lab's defaults)")
+	fs.StringVar(&cfg.Lab, "lab", "", "the grader's lab file: checks, points, thresholds, limits (default: the lab's own); the folder's "+labtest.SpecFile+" may set its layout only")
 	minScore := fs.String("min-score", "", "exit 1 below this score (default: all points)")
 	fs.StringVar(&cfg.Report, "report", cfg.Report, "where to write the JSON report")
 	fs.IntVar(&cfg.KeepImages, "keep-images", 0, "keep at most N images built for graded forks, the oldest removed first (default: remove them after the run)")

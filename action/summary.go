@@ -44,7 +44,8 @@ func summary(rep *report.Report, minScore int) string {
 		}
 		expected := ""
 		if c.Threshold.Name != "" {
-			expected = c.Threshold.Name + " ≥ " + quantity(c.Threshold)
+			th := c.Threshold
+			expected = th.Name + " " + th.Symbol() + " " + quantity(report.Measure{Value: th.Value, Unit: th.Unit})
 		}
 		fmt.Fprintf(&b, "| %s | `%s`<br>%s | %d/%d | %s | %s |\n",
 			mark, c.ID, cell(c.Title), c.Points, c.MaxPoints, strings.Join(measured, "<br>"), expected)

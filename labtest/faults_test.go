@@ -203,10 +203,11 @@ func TestPrebuildGetsNoSecrets(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"),
 		[]byte("services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, labtest.SpecFile),
-		[]byte("prebuild: env > env.txt; echo stolen nothing; exit 3\n"), 0o644))
+	// The pre-build is policy: the grader's lab file sets it.
+	lab := filepath.Join(t.TempDir(), "lab.yaml")
+	require.NoError(t, os.WriteFile(lab, []byte("prebuild: env > env.txt; echo stolen nothing; exit 3\n"), 0o644))
 
-	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 

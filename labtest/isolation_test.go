@@ -55,10 +55,11 @@ func leftBehind(t *testing.T, runID string) []string {
 	return left
 }
 
-// grade runs every check of the lab on dir, closes the session and returns
-// the report and the run's id.
-func grade(ctx context.Context, t *testing.T, dir string) (*report.Report, string) {
-	s, err := labtest.Open(ctx, labtest.Options{Dir: dir, Logger: testLogger(t)})
+// grade runs every check of the lab (lab: a policy file, "" for the
+// defaults) on dir, closes the session and returns the report and the
+// run's id.
+func grade(ctx context.Context, t *testing.T, dir, lab string) (*report.Report, string) {
+	s, err := labtest.Open(ctx, labtest.Options{Dir: dir, SpecPath: lab, Logger: testLogger(t)})
 	require.NoError(t, err)
 	for _, id := range s.Checks() {
 		s.Run(ctx, id)
@@ -79,7 +80,7 @@ func TestComposeFeaturesFork(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, runID := grade(ctx, t, filepath.Join("..", "fixtures", "forks", "compose-features"))
+	rep, runID := grade(ctx, t, filepath.Join("..", "fixtures", "forks", "compose-features"), filepath.Join("..", "fixtures", "forks", "lab.yaml"))
 
 	var card strings.Builder
 	require.NoError(t, report.WriteScorecard(&card, rep))
@@ -141,7 +142,7 @@ func TestHostilePrebuild(t *testing.T) {
 	}
 	targets = append(targets, "host.docker.internal:"+strconv.Itoa(port), "1.1.1.1:53")
 	require.NoError(t, os.WriteFile(filepath.Join(fork, "target.txt"), []byte(strings.Join(targets, " ")), 0o644))
-	rep, runID := grade(ctx, t, fork)
+	rep, runID := grade(ctx, t, fork, "")
 
 	t.Log(rep.Error)
 	assert.Contains(t, rep.Error, `pre-build "make binaries" failed`)

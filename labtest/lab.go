@@ -7,6 +7,7 @@ package labtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,15 +50,14 @@ const DefaultLabTimeout = 15 * time.Minute
 
 // Session is a lab whose services are running (or failed to start).
 type Session struct {
-	spec     Spec
-	dir      string
-	registry []check.Check
-	logger   *slog.Logger
-	started  time.Time
-	stack    *stack.Stack
-	running  []*stack.Running
-	lock     *machineLock
-	env      *check.Env
+	plan    Plan
+	dir     string
+	logger  *slog.Logger
+	started time.Time
+	stack   *stack.Stack
+	running []*stack.Running
+	lock    *machineLock
+	env     *check.Env
 	// setupErr is why the services could not be brought up; every check
 	// then fails with it.
 	setupErr error
@@ -82,8 +82,8 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		return nil, err
 	}
 	defer s.Close()
-	for _, c := range s.spec.Checks {
-		s.Run(ctx, c.ID)
+	for _, c := range s.plan.Checks {
+		s.Run(ctx, c.Check.Info().ID)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("grading cancelled: %w", context.Cause(ctx))
@@ -102,24 +102,28 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("tested folder %s does not exist", dir)
 	}
-	spec, err := specFor(dir, opts.SpecPath)
-	if err != nil {
-		return nil, err
-	}
 	registry := opts.Checks
 	if registry == nil {
 		registry = check.All()
-	}
-	if err := spec.validate(registry); err != nil {
-		return nil, err
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Session{spec: spec, dir: dir, registry: registry, logger: logger, started: time.Now(), results: map[string]report.Check{}}
+	p, err := plan(dir, opts.SpecPath, registry)
+	var layoutErr *LayoutError
+	if err != nil && !errors.As(err, &layoutErr) {
+		return nil, err
+	}
+	s := &Session{plan: p, dir: dir, logger: logger, started: time.Now(), results: map[string]report.Check{}}
+	if layoutErr != nil {
+		// The folder's own layout file is refused: it is graded, every
+		// check failing with the cause, and nothing of it is built.
+		s.setupErr = layoutErr
+		return s, nil
+	}
 
-	services, err := stack.LoadCompose(ctx, filepath.Join(dir, spec.Compose), stack.ComposeRules{Within: dir, AllowOutsideContext: spec.AllowOutsideContext})
+	services, err := stack.LoadCompose(ctx, filepath.Join(dir, p.Compose), stack.ComposeRules{Within: dir, AllowOutsideContext: p.AllowOutsideContext})
 	if err != nil {
 		s.setupErr = err
 		return s, nil
@@ -129,8 +133,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
-	limits, _ := spec.Limits.stack() // validated above
-	st, err := stack.New(ctx, limits, stack.WithKeepImages(max(opts.KeepImages, spec.KeepImages)))
+	st, err := stack.New(ctx, p.Limits, stack.WithKeepImages(max(opts.KeepImages, p.KeepImages)))
 	if err != nil {
 		s.lock.release()
 		return nil, err
@@ -151,25 +154,25 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		buildLog = io.Discard
 	}
 	roles := map[string]*stack.Service{}
-	for role, name := range map[string]string{"traditional": s.spec.Services.Traditional, "ml": s.spec.Services.ML} {
+	for role, name := range map[string]string{"traditional": s.plan.Services.Traditional, "ml": s.plan.Services.ML} {
 		svc, ok := services[name]
 		if !ok {
-			return fmt.Errorf("%s has no service %q (the lab's %s API)", s.spec.Compose, name, role)
+			return fmt.Errorf("%s has no service %q (the lab's %s API)", s.plan.Compose, name, role)
 		}
 		roles[role] = &svc
 	}
-	if p := s.spec.Services.TraditionalPort; p > 0 {
+	if p := s.plan.Services.TraditionalPort; p > 0 {
 		roles["traditional"].Port = p
 	}
-	if p := s.spec.Services.MLPort; p > 0 {
+	if p := s.plan.Services.MLPort; p > 0 {
 		roles["ml"].Port = p
 	}
 	for role, svc := range roles {
 		if svc.Port == 0 {
-			return fmt.Errorf("the %s API (service %s) publishes no port in %s; add ports: [\"8000:8000\"] or set services.%s_port in the lab spec", role, svc.Name, s.spec.Compose, role)
+			return fmt.Errorf("the %s API (service %s) publishes no port in %s; add ports: [\"8000:8000\"] or set services.%s_port in the lab spec", role, svc.Name, s.plan.Compose, role)
 		}
 	}
-	for name, env := range s.spec.Env {
+	for name, env := range s.plan.Env {
 		if svc, ok := services[name]; ok {
 			for k, v := range env {
 				svc.Env[k] = v
@@ -177,7 +180,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		}
 	}
 
-	if s.spec.Prebuild != "" {
+	if s.plan.Prebuild != "" {
 		if err := s.prebuild(ctx, services, buildLog); err != nil {
 			return err
 		}
@@ -185,12 +188,12 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	images := map[string]string{}
 	for _, name := range startOrder(services) {
 		s.logger.Info("building image", "service", name)
-		bctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.BuildTimeout))
+		bctx, cancel := context.WithTimeout(ctx, s.plan.BuildTimeout)
 		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
 		timedOut := bctx.Err() == context.DeadlineExceeded
 		cancel()
 		if timedOut {
-			return fmt.Errorf("image for service %s did not build within %s", name, time.Duration(s.spec.BuildTimeout))
+			return fmt.Errorf("image for service %s did not build within %s", name, s.plan.BuildTimeout)
 		}
 		if err != nil {
 			return err
@@ -200,7 +203,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 
 	// Supporting services (the hub stand-in) start first and must listen.
 	for _, name := range startOrder(services) {
-		if name == s.spec.Services.Traditional || name == s.spec.Services.ML {
+		if name == s.plan.Services.Traditional || name == s.plan.Services.ML {
 			continue
 		}
 		s.logger.Info("starting", "service", name)
@@ -208,12 +211,12 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
-		if err := r.WaitCondition(ctx, stack.ConditionOn(services, name), time.Duration(s.spec.StartupTimeout)); err != nil {
+		if err := r.WaitCondition(ctx, stack.ConditionOn(services, name), s.plan.StartupTimeout); err != nil {
 			return fmt.Errorf("supporting service %s did not start: %w", name, err)
 		}
 	}
 
-	timeout := time.Duration(s.spec.RequestTimeout)
+	timeout := s.plan.RequestTimeout
 	client := observe.NewClient(timeout)
 	env := &check.Env{Client: client, Texts: check.DefaultTexts}
 	var wg sync.WaitGroup
@@ -237,7 +240,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 			defer wg.Done()
 			cs.Startup = observe.WatchStartup(ctx, observe.NewClient(2*time.Second), observe.StartupWatch{
 				URL: r.URL, Started: r.Started, Every: 50 * time.Millisecond,
-				Timeout: time.Duration(s.spec.StartupTimeout), Text: check.DefaultTexts[0], Exited: r.Exited,
+				Timeout: s.plan.StartupTimeout, Text: check.DefaultTexts[0], Exited: r.Exited,
 			})
 			s.logger.Info("start-up watched", "service", cs.Name, "ready", cs.Startup.Ready(), "ready_after", cs.Startup.ReadyAt, "stopped", cs.Startup.Stopped)
 		}()
@@ -281,9 +284,9 @@ func startOrder(services map[string]stack.Service) []string {
 // folder mounted is the graded one, or, when the policy lets build contexts
 // lie outside it, the folder that holds it and all of them.
 func (s *Session) prebuild(ctx context.Context, services map[string]stack.Service, buildLog io.Writer) error {
-	s.logger.Info("pre-build", "command", s.spec.Prebuild)
+	s.logger.Info("pre-build", "command", s.plan.Prebuild)
 	root := s.dir
-	if s.spec.AllowOutsideContext {
+	if s.plan.AllowOutsideContext {
 		for _, svc := range services {
 			if svc.Context != "" {
 				root = commonDir(root, svc.Context)
@@ -291,7 +294,7 @@ func (s *Session) prebuild(ctx context.Context, services map[string]stack.Servic
 		}
 	}
 	start := time.Now()
-	err := s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.spec.Prebuild, Root: root, Dir: s.dir, Timeout: time.Duration(s.spec.BuildTimeout)}, buildLog)
+	err := s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.plan.Prebuild, Root: root, Dir: s.dir, Timeout: s.plan.BuildTimeout}, buildLog)
 	s.logger.Info("pre-build done", "seconds", time.Since(start).Seconds(), "ok", err == nil)
 	return err
 }
@@ -339,9 +342,9 @@ func (s *Session) RunID() string {
 
 // Checks lists the ids of the checks this lab runs, in order.
 func (s *Session) Checks() []string {
-	ids := make([]string, len(s.spec.Checks))
-	for i, c := range s.spec.Checks {
-		ids[i] = c.ID
+	ids := make([]string, len(s.plan.Checks))
+	for i, c := range s.plan.Checks {
+		ids[i] = c.Check.Info().ID
 	}
 	return ids
 }
@@ -354,31 +357,22 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 	if r, ok := s.results[id]; ok {
 		return r
 	}
-	var cs CheckSpec
-	for _, c := range s.spec.Checks {
-		if c.ID == id {
-			cs = c
-		}
-	}
-	c, err := check.ByID(s.registry, id)
-	if err != nil || cs.ID == "" {
+	pc, ok := s.plan.check(id)
+	if !ok {
 		return report.Check{ID: id, Message: fmt.Sprintf("this lab has no check %q", id)}
 	}
-	th := c.Threshold()
-	if cs.Threshold != nil {
-		th.Value = *cs.Threshold
-	}
+	c, th := pc.Check, pc.Threshold
 	start := time.Now()
 	var out check.Outcome
 	if s.setupErr != nil {
 		out = check.Outcome{Message: "Not run: " + s.setupErr.Error()}
 	} else {
 		s.logger.Info("running check", "check", id)
-		cctx, cancel := context.WithTimeout(ctx, time.Duration(s.spec.CheckTimeout))
+		cctx, cancel := context.WithTimeout(ctx, s.plan.CheckTimeout)
 		out = c.Run(cctx, s.env, th.Value)
 		if cctx.Err() == context.DeadlineExceeded {
 			out = check.Outcome{Measured: out.Measured, File: out.File, Message: fmt.Sprintf(
-				"The check did not finish within %s (%s).", time.Duration(s.spec.CheckTimeout), out.Message)}
+				"The check did not finish within %s (%s).", s.plan.CheckTimeout, out.Message)}
 		}
 		cancel()
 		if !out.Passed {
@@ -389,16 +383,17 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 			}
 		}
 	}
+	info := c.Info()
 	r := report.Check{
-		ID: id, Title: c.Title(), Passed: out.Passed, MaxPoints: cs.Points,
-		Measured: out.Measured, Threshold: th, Message: out.Message, Lesson: c.Lesson(),
+		ID: id, Title: info.Title, Passed: out.Passed, MaxPoints: pc.Points,
+		Measured: out.Measured, Threshold: th, Message: out.Message, Lesson: info.Lesson,
 		File: out.File, DurationSeconds: time.Since(start).Seconds(),
 	}
 	if r.Measured == nil {
 		r.Measured = []report.Measure{}
 	}
 	if r.Passed {
-		r.Points = cs.Points
+		r.Points = pc.Points
 	}
 	s.results[id] = r
 	return r
@@ -408,9 +403,9 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 func (s *Session) Report() *report.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report.Report{Lab: s.spec.Lab, Target: s.dir, Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
-	for _, c := range s.spec.Checks {
-		if res, ok := s.results[c.ID]; ok {
+	r := &report.Report{Lab: s.plan.Lab, Target: s.dir, Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	for _, c := range s.plan.Checks {
+		if res, ok := s.results[c.Check.Info().ID]; ok {
 			r.Checks = append(r.Checks, res)
 		}
 	}

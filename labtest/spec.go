@@ -2,10 +2,13 @@ package labtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -14,22 +17,29 @@ import (
 	"github.com/mlready/mlready/labtest/stack"
 )
 
-// SpecFile is the lab spec a tested folder may carry at its top.
+// SpecFile is the layout file a tested folder may carry at its top. It may
+// say where the folder's services are (Layout), never how they are judged
+// (Policy).
 const SpecFile = "mlready-lab.yaml"
 
-// Spec chooses a lab's checks, thresholds and points, and how to reach the
-// services. Every field has a default: a folder with the lab's layout needs
-// no spec at all.
+// Spec is a lab file as the grader writes it (the -lab flag, the Action's
+// lab input): the grading policy, and the layout a tested folder has unless
+// its own SpecFile says otherwise.
 type Spec struct {
+	Policy `yaml:",inline"`
+	Layout `yaml:",inline"`
+}
+
+// Policy is how a lab judges: which checks, their points and thresholds,
+// the limits and timeouts, what runs before the build. It belongs to whoever
+// grades. A tested folder never sets it: a learner's fork that could lower
+// its own bar would make every grade meaningless.
+type Policy struct {
 	// Lab names the lab in reports.
 	Lab string `yaml:"lab"`
-	// Compose is the compose file, relative to the tested folder.
-	Compose string `yaml:"compose"`
-	// Prebuild runs (with sh -c, in the tested folder) before images are
-	// built, for Dockerfiles that copy prebuilt binaries.
+	// Prebuild runs in the tested folder before images are built, for
+	// Dockerfiles that copy prebuilt binaries.
 	Prebuild string `yaml:"prebuild"`
-	// Services names the compose services that play each role.
-	Services Roles `yaml:"services"`
 	// Env adds or overrides environment variables per compose service.
 	Env map[string]map[string]string `yaml:"env"`
 	// StartupTimeout bounds each service's start-up.
@@ -52,6 +62,16 @@ type Spec struct {
 	// KeepImages keeps at most this many images built for graded forks
 	// after a run (the oldest removed first); 0 removes them.
 	KeepImages int `yaml:"keep_images"`
+}
+
+// Layout is where a tested folder's services are: its compose file and
+// which of its services play the lab's roles. A folder may declare it in
+// its own SpecFile.
+type Layout struct {
+	// Compose is the compose file, relative to the tested folder.
+	Compose string `yaml:"compose"`
+	// Services names the compose services that play each role.
+	Services Roles `yaml:"services"`
 }
 
 // Roles names the compose services under test.
@@ -85,7 +105,8 @@ func (l LimitsSpec) stack() (stack.Limits, error) {
 type CheckSpec struct {
 	ID     string `yaml:"id"`
 	Points int    `yaml:"points"`
-	// Threshold overrides the check's default when set.
+	// Threshold overrides the check's default when set; it must lie within
+	// the range the check declares.
 	Threshold *float64 `yaml:"threshold"`
 }
 
@@ -102,35 +123,50 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// DefaultPoints are the default lab's points per check, 100 in all.
+// real-model weighs most: without it every other ML measure could be
+// faked (a sleep, a ballast, a fake loading phase), and it is the one
+// lesson a rule-based service cannot pass. The five observations share the
+// rest equally.
+var defaultPoints = map[string]int{
+	"readiness-delay": 16, "cold-start": 16, "latency-ratio": 16,
+	"memory-ratio": 16, "load-variance": 16, "real-model": 20,
+}
+
 // DefaultSpec is the lab this repository teaches: its own layout, the hub
 // stand-in slowed down so that the ML API's download phase is always seen,
-// and the five checks at 20 points each.
+// and the lab's six checks, 100 points in all.
 func DefaultSpec() Spec {
 	s := Spec{
-		Lab:      "ml-service-readiness",
-		Compose:  "docker-compose.yml",
-		Prebuild: "make binaries",
-		Services: Roles{Traditional: "traditional-api", ML: "ml-api"},
-		// The lab starts from the naive ML service, one model call per
-		// request, whose latency spreads under load; batching (BATCH_MAX > 1)
-		// is the fix a learner measures next.
-		Env: map[string]map[string]string{
-			"hub":    {"HUB_BANDWIDTH": "4MB"},
-			"ml-api": {"BATCH_MAX": "1"},
+		Policy: Policy{
+			Lab:      "ml-service-readiness",
+			Prebuild: "make binaries",
+			// The lab starts from the naive ML service, one model call per
+			// request, whose latency spreads under load; batching
+			// (BATCH_MAX > 1) is the fix a learner measures next.
+			Env: map[string]map[string]string{
+				"hub":    {"HUB_BANDWIDTH": "4MB"},
+				"ml-api": {"BATCH_MAX": "1"},
+			},
+			StartupTimeout: Duration(120 * time.Second),
+			RequestTimeout: Duration(10 * time.Second),
+			BuildTimeout:   Duration(10 * time.Minute),
+			CheckTimeout:   Duration(3 * time.Minute),
 		},
-		StartupTimeout: Duration(120 * time.Second),
-		RequestTimeout: Duration(10 * time.Second),
-		BuildTimeout:   Duration(10 * time.Minute),
-		CheckTimeout:   Duration(3 * time.Minute),
+		Layout: Layout{
+			Compose:  "docker-compose.yml",
+			Services: Roles{Traditional: "traditional-api", ML: "ml-api"},
+		},
 	}
 	for _, c := range check.Lab() {
-		s.Checks = append(s.Checks, CheckSpec{ID: c.ID(), Points: 20})
+		id := c.Info().ID
+		s.Checks = append(s.Checks, CheckSpec{ID: id, Points: defaultPoints[id]})
 	}
 	return s
 }
 
-// LoadSpec reads path over the defaults: fields the file leaves out keep
-// their default values.
+// LoadSpec reads the grader's lab file at path over the defaults: fields
+// the file leaves out keep their default values.
 func LoadSpec(path string) (Spec, error) {
 	s := DefaultSpec()
 	b, err := os.ReadFile(path)
@@ -139,10 +175,7 @@ func LoadSpec(path string) (Spec, error) {
 	}
 	checks := s.Checks
 	s.Checks = nil
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	// A misspelt key must not silently fall back to a default.
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil && err != io.EOF {
+	if err := decodeStrict(b, &s); err != nil {
 		return Spec{}, fmt.Errorf("parse lab spec %s: %w", path, err)
 	}
 	if s.Checks == nil {
@@ -151,39 +184,67 @@ func LoadSpec(path string) (Spec, error) {
 	return s, nil
 }
 
-// specFor finds the spec for dir: path when given, else dir's SpecFile, else
-// the defaults.
-func specFor(dir, path string) (Spec, error) {
-	if path != "" {
-		return LoadSpec(path)
-	}
-	p := filepath.Join(dir, SpecFile)
-	if _, err := os.Stat(p); err == nil {
-		return LoadSpec(p)
-	}
-	return DefaultSpec(), nil
-}
-
-// validate checks the spec against the checks it may choose from.
-func (s Spec) validate(registry []check.Check) error {
-	if _, err := s.Limits.stack(); err != nil {
+// decodeStrict decodes YAML into v, refusing unknown keys: a misspelt key
+// must not silently fall back to a default.
+func decodeStrict(b []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	if s.Services.Traditional == "" || s.Services.ML == "" {
-		return fmt.Errorf("lab spec: services.traditional and services.ml must name compose services")
-	}
-	seen := map[string]bool{}
-	for _, c := range s.Checks {
-		if _, err := check.ByID(registry, c.ID); err != nil {
-			return fmt.Errorf("lab spec: %w", err)
-		}
-		if seen[c.ID] {
-			return fmt.Errorf("lab spec: check %q is listed twice", c.ID)
-		}
-		seen[c.ID] = true
-		if c.Points < 0 {
-			return fmt.Errorf("lab spec: check %q has negative points", c.ID)
-		}
-	}
 	return nil
+}
+
+// LayoutError is a tested folder's own SpecFile that the lab cannot honour.
+// It is the folder's fault, not the grader's: the folder is graded, every
+// check failing with it, and nothing is built.
+type LayoutError struct {
+	File string
+	Err  error
+}
+
+func (e *LayoutError) Error() string { return fmt.Sprintf("%s: %v", filepath.Base(e.File), e.Err) }
+
+func (e *LayoutError) Unwrap() error { return e.Err }
+
+// yamlKeys lists the YAML keys of a struct's fields, inline ones included.
+func yamlKeys(v any) []string {
+	var keys []string
+	var n yaml.Node
+	_ = n.Encode(v)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keys = append(keys, n.Content[i].Value)
+	}
+	return keys
+}
+
+// LoadLayout reads a tested folder's SpecFile at path over base. A policy
+// key in it is refused by name: only the grader sets policy.
+func LoadLayout(path string, base Layout) (Layout, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Layout{}, &LayoutError{File: path, Err: fmt.Errorf("read: %w", err)}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Layout{}, &LayoutError{File: path, Err: fmt.Errorf("parse: %w", err)}
+	}
+	layoutKeys := yamlKeys(Layout{})
+	policyKeys := yamlKeys(Policy{})
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		m := doc.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if slices.Contains(policyKeys, k.Value) {
+				return Layout{}, &LayoutError{File: path, Err: fmt.Errorf(
+					"line %d sets %q, which is grading policy: a tested folder may declare only its layout (%s); checks, points, thresholds, limits, timeouts, env and the pre-build come from the grader's lab file",
+					k.Line, k.Value, strings.Join(layoutKeys, ", "))}
+			}
+		}
+	}
+	l := base
+	if err := decodeStrict(b, &l); err != nil {
+		return Layout{}, &LayoutError{File: path, Err: fmt.Errorf("parse: %w (a tested folder may declare only %s)", err, strings.Join(layoutKeys, ", "))}
+	}
+	return l, nil
 }

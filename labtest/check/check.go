@@ -16,16 +16,23 @@ import (
 
 // Check is one lab observation turned into pass or fail.
 type Check interface {
-	// ID is the check's fixed name, e.g. "latency-ratio".
-	ID() string
-	// Title says what the check looks at, for people.
-	Title() string
-	// Lesson is the lab lesson behind the check, in one line.
-	Lesson() string
-	// Threshold is the default threshold; a lab spec may change its Value.
-	Threshold() report.Measure
+	// Info says what the check is: constant data, the same on every call.
+	Info() Info
 	// Run measures and judges, against threshold.
 	Run(ctx context.Context, env *Env, threshold float64) Outcome
+}
+
+// Info is what a check is, for people and for lab specs.
+type Info struct {
+	// ID is the check's fixed name, e.g. "latency-ratio".
+	ID string
+	// Title says what the check looks at, for people.
+	Title string
+	// Lesson is the lab lesson behind the check, in one line.
+	Lesson string
+	// Threshold is the default threshold; a lab policy may change its Value
+	// within its range.
+	Threshold report.Threshold
 }
 
 // Outcome is what a check found.
@@ -65,23 +72,23 @@ type Env struct {
 	Texts []string
 }
 
-// All returns every check a lab spec may choose, the lab's five first, in
+// All returns every check a lab spec may choose, the lab's six first, in
 // the order they run. To add a check for a new lab, write a file with a type
 // that implements Check and add it here.
 func All() []Check {
 	return append(Lab(), Soak{})
 }
 
-// Lab returns the checks of this repository's lab: its four observations
-// and the cold start that follows from them.
+// Lab returns the checks of this repository's lab: its four observations,
+// the cold start that follows from them, and the proof that a model runs.
 func Lab() []Check {
-	return []Check{ReadinessDelay{}, ColdStart{}, LatencyRatio{}, MemoryRatio{}, LoadVariance{}}
+	return []Check{ReadinessDelay{}, ColdStart{}, LatencyRatio{}, MemoryRatio{}, LoadVariance{}, RealModel{}}
 }
 
 // ByID finds a check in checks.
 func ByID(checks []Check, id string) (Check, error) {
 	for _, c := range checks {
-		if c.ID() == id {
+		if c.Info().ID == id {
 			return c, nil
 		}
 	}

@@ -16,27 +16,32 @@ import (
 func TestAll(t *testing.T) {
 	var lab []string
 	for _, c := range check.Lab() {
-		lab = append(lab, c.ID())
+		lab = append(lab, c.Info().ID)
 	}
 	// Reports, lab specs and `go test -run TestLab/<id>` name checks by
 	// these ids: they must not change.
-	assert.Equal(t, []string{"readiness-delay", "cold-start", "latency-ratio", "memory-ratio", "load-variance"}, lab)
+	assert.Equal(t, []string{"readiness-delay", "cold-start", "latency-ratio", "memory-ratio", "load-variance", "real-model"}, lab)
 
 	seen := map[string]bool{}
 	var all []string
 	for _, c := range check.All() {
-		assert.False(t, seen[c.ID()], "id %q is used twice", c.ID())
-		seen[c.ID()] = true
-		all = append(all, c.ID())
-		assert.NotEmpty(t, c.Title(), c.ID())
-		assert.NotEmpty(t, c.Lesson(), c.ID())
-		th := c.Threshold()
-		assert.NotEmpty(t, th.Name, c.ID())
-		assert.NotEmpty(t, th.Unit, c.ID())
-		assert.Positive(t, th.Value, c.ID())
+		info := c.Info()
+		assert.False(t, seen[info.ID], "id %q is used twice", info.ID)
+		seen[info.ID] = true
+		all = append(all, info.ID)
+		assert.NotEmpty(t, info.Title, info.ID)
+		assert.NotEmpty(t, info.Lesson, info.ID)
+		th := info.Threshold
+		assert.NotEmpty(t, th.Name, info.ID)
+		assert.NotEmpty(t, th.Unit, info.ID)
+		assert.Contains(t, []report.Direction{report.AtLeast, report.AtMost}, th.Direction, info.ID)
+		assert.GreaterOrEqual(t, th.Value, th.Min, "%s: the default lies in the sane range", info.ID)
+		assert.LessOrEqual(t, th.Value, th.Max, "%s: the default lies in the sane range", info.ID)
+		assert.Less(t, th.Min, th.Max, info.ID)
+		assert.Equal(t, info, c.Info(), "%s: Info is constant", info.ID)
 	}
 	require.GreaterOrEqual(t, len(all), len(lab))
-	assert.Equal(t, lab, all[:len(lab)], "the lab's five come first, in order")
+	assert.Equal(t, lab, all[:len(lab)], "the lab's six come first, in order")
 	assert.Contains(t, all, "soak", "a spec may choose the soak check")
 }
 
@@ -64,7 +69,7 @@ func TestByID(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.id, c.ID())
+			assert.Equal(t, tt.id, c.Info().ID)
 		})
 	}
 }

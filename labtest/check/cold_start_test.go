@@ -66,14 +66,51 @@ func TestColdStart(t *testing.T) {
 			want: map[string]float64{"hung_requests": 2},
 		},
 		{
-			name: "a slow answer after ready is not a cold-start hang",
+			name: "a hang after the first model answer is an outage",
 			ml:   mlStartup(19, 4),
 			change: func(ml *observe.Timeline) {
 				s := &ml.Samples[len(ml.Samples)-2]
 				s.Analyze, s.Hung = 0, true
 			},
+			msg:  []string{"first served at 2.00 s", "answered nothing (it hung) at 2.20 s (1 times)"},
+			want: map[string]float64{"hung_requests": 0, "served_after_ready": 3, "failed_after_serving": 1},
+		},
+		{
+			name: "a 503 after the first model answer is an outage",
+			ml:   mlStartup(19, 4),
+			change: func(ml *observe.Timeline) {
+				s := &ml.Samples[len(ml.Samples)-1]
+				s.Analyze, s.RetryAfter = http.StatusServiceUnavailable, "1"
+			},
+			msg: []string{"answered 503 at 2.30 s"},
+		},
+		{
+			name: "a /ready that says 200 too early is not this check's lesson",
+			ml:   mlStartup(19, 3),
+			// /ready turns 200 at 1.0 s; /analyze still answers 503 with
+			// Retry-After until its model serves at 2.0 s: what clients
+			// of /analyze saw is a proper cold start (readiness-delay
+			// fails this one).
+			change: func(ml *observe.Timeline) {
+				for i := range ml.Samples {
+					if ml.Samples[i].At >= 10*tick {
+						ml.Samples[i].Ready = http.StatusOK
+					}
+				}
+				ml.ReadyAt = 10 * tick
+			},
 			pass: true,
-			want: map[string]float64{"hung_requests": 0, "served_after_ready": 3},
+			want: map[string]float64{"not_ready_503": 19, "first_model_answer": 2},
+		},
+		{
+			name: "a degraded fallback while loading is an honest answer",
+			ml:   mlStartup(19, 3),
+			change: func(ml *observe.Timeline) {
+				whileLoading(ml, 10, func(s *observe.Sample) { s.Analyze, s.RetryAfter, s.Degraded = http.StatusOK, "", true })
+			},
+			pass: true,
+			msg:  []string{"degraded fallback 10 times"},
+			want: map[string]float64{"not_ready_503": 9, "degraded_answers": 10},
 		},
 		{
 			name: "another status while loading",
@@ -108,7 +145,7 @@ func TestColdStart(t *testing.T) {
 			change: func(ml *observe.Timeline) {
 				for i := range ml.Samples {
 					if ml.Samples[i].At >= ml.ReadyAt {
-						ml.Samples[i].Analyze = http.StatusServiceUnavailable
+						ml.Samples[i].Analyze, ml.Samples[i].RetryAfter = http.StatusServiceUnavailable, "1"
 					}
 				}
 				ml.Stopped = "ready after 2s, but /analyze answered 200 only 0 of 3 times within 2m0s of the container starting"
@@ -123,7 +160,7 @@ func TestColdStart(t *testing.T) {
 			}
 			th := tt.threshold
 			if th == 0 {
-				th = check.ColdStart{}.Threshold().Value
+				th = check.ColdStart{}.Info().Threshold.Value
 			}
 
 			out := check.ColdStart{}.Run(t.Context(), startupEnv(tradStartup(100*time.Millisecond), tt.ml), th)

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -17,6 +18,9 @@ import (
 type fakeAPI struct {
 	cost   func(n int64) time.Duration
 	status int
+	// answer, when set, gives the answer to a text; else every text is
+	// POSITIVE from a transformer.
+	answer func(text string) map[string]any
 	served atomic.Int64
 }
 
@@ -35,7 +39,18 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":"model exploded"}`))
 		return
 	}
-	_, _ = w.Write([]byte(`{"label":"positive","score":0.98}`))
+	if f.answer == nil {
+		_, _ = w.Write([]byte(`{"sentiment":"POSITIVE","confidence":0.98,"method":"transformer-ml","model":"fake","processing_time_ms":1}`))
+		return
+	}
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(f.answer(req.Text))
 }
 
 func (f *fakeAPI) start(t *testing.T) string {

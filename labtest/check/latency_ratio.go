@@ -18,20 +18,14 @@ const (
 	latencyRounds = 200
 )
 
-// ID implements Check.
-func (LatencyRatio) ID() string { return "latency-ratio" }
-
-// Title implements Check.
-func (LatencyRatio) Title() string { return "ML inference is much slower than a rule" }
-
-// Lesson implements Check.
-func (LatencyRatio) Lesson() string {
-	return "Every ML request runs a model: budget latency and capacity for it, and do not size ML services like ordinary web services."
-}
-
-// Threshold implements Check.
-func (LatencyRatio) Threshold() report.Measure {
-	return report.Measure{Name: "min_median_ratio", Value: 10, Unit: "x"}
+// Info implements Check.
+func (LatencyRatio) Info() Info {
+	return Info{
+		ID:        "latency-ratio",
+		Title:     "ML inference is much slower than a rule",
+		Lesson:    "Every ML request runs a model: budget latency and capacity for it, and do not size ML services like ordinary web services.",
+		Threshold: report.Threshold{Name: "min_median_ratio", Value: 10, Unit: "x", Direction: report.AtLeast, Min: 1, Max: 1000},
+	}
 }
 
 // Run implements Check.

@@ -37,7 +37,7 @@ func TestLatencyRatio(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := httpEnv(t, tt.trad, tt.ml)
 
-			out := check.LatencyRatio{}.Run(t.Context(), env, check.LatencyRatio{}.Threshold().Value)
+			out := check.LatencyRatio{}.Run(t.Context(), env, check.LatencyRatio{}.Info().Threshold.Value)
 
 			assert.Equal(t, tt.pass, out.Passed, out.Message)
 			for _, s := range tt.msg {

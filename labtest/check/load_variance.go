@@ -16,25 +16,24 @@ type LoadVariance struct{}
 const (
 	loadClients   = 8
 	loadPerClient = 40
-	// spreadFloor is the smallest spread counted, in ms: below it, timer
-	// and scheduler noise dominate and a ratio means nothing.
-	spreadFloor = 0.5
+	// spreadFloor is the smallest traditional spread counted, in ms: below
+	// it, scheduler noise dominates and a ratio means nothing. The
+	// traditional API's own spread under these 8 clients measured 0.6 to
+	// 2.3 ms on the busy 2-core machine (README, Reliability), so a service
+	// must spread at least 5 x 3 = 15 ms to pass: a model queueing on the
+	// CPU spreads 100 ms and more; a fixed-cost service, or one that sleeps
+	// a random few ms without queueing, does not.
+	spreadFloor = 3
 )
 
-// ID implements Check.
-func (LoadVariance) ID() string { return "load-variance" }
-
-// Title implements Check.
-func (LoadVariance) Title() string { return "ML latency spreads under parallel load" }
-
-// Lesson implements Check.
-func (LoadVariance) Lesson() string {
-	return "Parallel requests queue for the same CPU-bound model: watch p95 and p99, not the average, and scale or batch before the tail grows."
-}
-
-// Threshold implements Check: ML spread (p95 - p50) over traditional spread.
-func (LoadVariance) Threshold() report.Measure {
-	return report.Measure{Name: "min_spread_ratio", Value: 5, Unit: "x"}
+// Info implements Check: ML spread (p95 - p50) over traditional spread.
+func (LoadVariance) Info() Info {
+	return Info{
+		ID:        "load-variance",
+		Title:     "ML latency spreads under parallel load",
+		Lesson:    "Parallel requests queue for the same CPU-bound model: watch p95 and p99, not the average, and scale or batch before the tail grows.",
+		Threshold: report.Threshold{Name: "min_spread_ratio", Value: 5, Unit: "x", Direction: report.AtLeast, Min: 1, Max: 1000},
+	}
 }
 
 // Run implements Check.

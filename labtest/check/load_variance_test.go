@@ -40,7 +40,7 @@ func TestLoadVariance(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := httpEnv(t, tt.trad, tt.ml)
 
-			out := check.LoadVariance{}.Run(t.Context(), env, check.LoadVariance{}.Threshold().Value)
+			out := check.LoadVariance{}.Run(t.Context(), env, check.LoadVariance{}.Info().Threshold.Value)
 
 			assert.Equal(t, tt.pass, out.Passed, out.Message)
 			for _, s := range tt.msg {

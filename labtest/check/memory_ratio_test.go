@@ -24,8 +24,12 @@ func TestMemoryRatio(t *testing.T) {
 		{
 			name: "8 MiB against 120 MiB",
 			trad: memory(8), ml: memory(120), pass: true,
-			msg:  []string{"ML 120.0 MiB, traditional 8.0 MiB, 15.0x", "at least 10x"},
-			want: map[string]float64{"traditional_memory": 8, "ml_memory": 120, "memory_ratio": 15},
+			msg: []string{"ML 120.0 MiB, traditional 8.0 MiB, 15.0x", "at least 10x"},
+			want: map[string]float64{
+				"traditional_private_memory": 8, "ml_private_memory": 120, "memory_ratio": 15,
+				// docker stats adds page cache: 2 and 30 MiB here.
+				"traditional_memory": 10, "ml_memory": 150, "docker_stats_ratio": 15,
+			},
 		},
 		{
 			name: "8 MiB against 40 MiB",
@@ -36,7 +40,7 @@ func TestMemoryRatio(t *testing.T) {
 		{
 			name: "the median of three readings: one spike does not decide",
 			trad: memory(8, 300, 8.5), ml: memory(119, 121, 120), pass: true,
-			want: map[string]float64{"traditional_memory": 8.5, "ml_memory": 120},
+			want: map[string]float64{"traditional_private_memory": 8.5, "ml_private_memory": 120},
 		},
 		{
 			name: "the lab spec's threshold is used",
@@ -61,16 +65,20 @@ func TestMemoryRatio(t *testing.T) {
 			ml := &fakeAPI{status: tt.mlStatus}
 			env := httpEnv(t, &fakeAPI{}, ml)
 			var servedBeforeReading int64 = -1
-			env.Traditional.Memory = func(ctx context.Context) (int64, error) {
+			env.Traditional.PrivateMemory = func(ctx context.Context) (int64, error) {
 				if servedBeforeReading < 0 {
 					servedBeforeReading = ml.served.Load()
 				}
 				return tt.trad(ctx)
 			}
-			env.ML.Memory = tt.ml
+			env.ML.PrivateMemory = tt.ml
+			// The docker stats figure: private memory and some page cache,
+			// which the check reports and does not judge.
+			env.Traditional.Memory = plus(tt.trad, 2<<20)
+			env.ML.Memory = plus(tt.ml, 30<<20)
 			th := tt.threshold
 			if th == 0 {
-				th = check.MemoryRatio{}.Threshold().Value
+				th = check.MemoryRatio{}.Info().Threshold.Value
 			}
 
 			out := check.MemoryRatio{}.Run(t.Context(), env, th)
@@ -87,4 +95,24 @@ func TestMemoryRatio(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plus adds extra bytes to what read reads.
+func plus(read func(context.Context) (int64, error), extra int64) func(context.Context) (int64, error) {
+	return func(ctx context.Context) (int64, error) {
+		v, err := read(ctx)
+		return v + extra, err
+	}
+}
+
+func TestMemoryRatioJudgesPrivateMemory(t *testing.T) {
+	// 30 MiB of model file in the page cache (a tmpfs volume, say) must not
+	// turn a fail into a pass.
+	env := httpEnv(t, &fakeAPI{}, &fakeAPI{})
+	env.Traditional.PrivateMemory, env.Traditional.Memory = memory(8), memory(8)
+	env.ML.PrivateMemory, env.ML.Memory = memory(70), memory(100)
+	out := check.MemoryRatio{}.Run(t.Context(), env, 10)
+	assert.False(t, out.Passed, out.Message)
+	assert.Equal(t, 12.5, measured(t, out.Measured, "docker_stats_ratio"))
+	assert.Equal(t, 8.75, measured(t, out.Measured, "memory_ratio"))
 }

@@ -41,7 +41,7 @@ func TestReadinessDelay(t *testing.T) {
 			change: func(_, ml *observe.Timeline) {
 				whileLoading(ml, 0, func(s *observe.Sample) { s.Ready = http.StatusInternalServerError })
 			},
-			msg: []string{"never seen answering /ready with 503", "first answer: 500"}, file: mlFile,
+			msg: []string{"answering /ready with 503 only 0 times", "first answer: 500"}, file: mlFile,
 		},
 		{
 			name: "/live not 200 while loading",
@@ -49,7 +49,7 @@ func TestReadinessDelay(t *testing.T) {
 			change: func(_, ml *observe.Timeline) {
 				whileLoading(ml, 0, func(s *observe.Sample) { s.Live = http.StatusServiceUnavailable })
 			},
-			msg: []string{"/live did not answer 200", "restarts it"}, file: mlFile,
+			msg: []string{"/live answered 503", "(19 times)", "restarts it"}, file: mlFile,
 		},
 		{
 			name: "/live 503 for part of the loading",
@@ -59,7 +59,7 @@ func TestReadinessDelay(t *testing.T) {
 			change: func(_, ml *observe.Timeline) {
 				whileLoading(ml, 10, func(s *observe.Sample) { s.Live = http.StatusServiceUnavailable })
 			},
-			msg: []string{"/live did not answer 200"}, file: mlFile,
+			msg: []string{"/live answered 503", "(10 times)"}, file: mlFile,
 		},
 		{
 			name: "/live unanswered in one round is not held against it",
@@ -70,9 +70,47 @@ func TestReadinessDelay(t *testing.T) {
 			pass: true,
 		},
 		{
-			name: "ML ready too soon after the traditional API",
-			trad: tradStartup(1500 * time.Millisecond), ml: mlStartup(19, 3),
+			name: "no minimum gap by default: a model baked into the image may load at once",
+			trad: tradStartup(100 * time.Millisecond), ml: mlStartup(4, 3),
+			pass: true, msg: []string{"503 4 times", "0.50 s", "0.40 s later"},
+		},
+		{
+			name: "a policy's minimum gap is used",
+			trad: tradStartup(1500 * time.Millisecond), ml: mlStartup(19, 3), threshold: 1,
 			msg: []string{"0.50 s after the traditional one", "at least 1.00 s"}, file: mlFile,
+		},
+		{
+			name: "too few not-ready answers to see a loading phase",
+			trad: tradStartup(100 * time.Millisecond), ml: mlStartup(2, 3),
+			msg: []string{"only 2 times", "at least 3"}, file: mlFile,
+		},
+		{
+			name: "/ready says 200 while /analyze still answers 503",
+			trad: tradStartup(100 * time.Millisecond), ml: mlStartup(19, 3),
+			change: func(_, ml *observe.Timeline) {
+				for i := range ml.Samples {
+					if ml.Samples[i].At >= 5*tick {
+						ml.Samples[i].Ready = http.StatusOK
+					}
+				}
+				ml.ReadyAt = 5 * tick
+			},
+			msg: []string{"/ready said 200 at 0.50 s", "answered 503 at 0.60 s", "(14 answers after ready"}, file: mlFile,
+		},
+		{
+			name: "/analyze hangs after ready",
+			trad: tradStartup(100 * time.Millisecond), ml: mlStartup(19, 4),
+			change: func(_, ml *observe.Timeline) {
+				s := &ml.Samples[len(ml.Samples)-1]
+				s.Analyze, s.Hung = 0, true
+			},
+			msg: []string{"answered nothing (it hung) at 2.30 s"}, file: mlFile,
+		},
+		{
+			name: "/live fails after ready",
+			trad: tradStartup(100 * time.Millisecond), ml: mlStartup(19, 3),
+			change: func(_, ml *observe.Timeline) { ml.Samples[len(ml.Samples)-1].Live = http.StatusInternalServerError },
+			msg:    []string{"/live answered 500"}, file: mlFile,
 		},
 		{
 			name: "the lab spec's threshold is used",
@@ -105,7 +143,7 @@ func TestReadinessDelay(t *testing.T) {
 			}
 			th := tt.threshold
 			if th == 0 {
-				th = check.ReadinessDelay{}.Threshold().Value
+				th = check.ReadinessDelay{}.Info().Threshold.Value
 			}
 
 			out := check.ReadinessDelay{}.Run(t.Context(), startupEnv(tt.trad, tt.ml), th)
@@ -134,6 +172,6 @@ func TestReadinessDelayNegativeGap(t *testing.T) {
 	ml := mlStartup(6, 3)
 	ml.ReadyAt = 683600 * time.Microsecond
 	out := check.ReadinessDelay{}.Run(t.Context(), startupEnv(trad, ml), 1)
-	assert.False(t, out.Passed)
+	assert.False(t, out.Passed, "a policy that asks for a 1 s gap")
 	assert.Equal(t, -0.55, measured(t, out.Measured, "ready_gap"))
 }

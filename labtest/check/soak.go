@@ -30,21 +30,15 @@ const (
 	soakWarmup = 500
 )
 
-// ID implements Check.
-func (Soak) ID() string { return "soak" }
-
-// Title implements Check.
-func (Soak) Title() string { return "Mixed good and bad traffic breaks nothing" }
-
-// Lesson implements Check.
-func (Soak) Lesson() string {
-	return "A service in production meets every kind of input at once: bad requests must cost a 4xx, never a crash, a mixed-up answer or a leak."
-}
-
-// Threshold implements Check: private memory (heap, no page cache) after
+// Info implements Check: private memory (heap, no page cache) after
 // the soak over private memory after the warm-up.
-func (Soak) Threshold() report.Measure {
-	return report.Measure{Name: "max_memory_growth", Value: 1.5, Unit: "x"}
+func (Soak) Info() Info {
+	return Info{
+		ID:        "soak",
+		Title:     "Mixed good and bad traffic breaks nothing",
+		Lesson:    "A service in production meets every kind of input at once: bad requests must cost a 4xx, never a crash, a mixed-up answer or a leak.",
+		Threshold: report.Threshold{Name: "max_memory_growth", Value: 1.5, Unit: "x", Direction: report.AtMost, Min: 1, Max: 10},
+	}
 }
 
 // badRequest is a request that must get a 4xx with a JSON error.

@@ -24,7 +24,7 @@ func Interleaved(ctx context.Context, c *http.Client, targets []Target, texts []
 		text := texts[r%len(texts)]
 		for i, t := range targets {
 			a := Analyze(ctx, c, t.URL, text)
-			if err := ok(t.Name, a); err != nil {
+			if err := OK(t.Name, a); err != nil {
 				return nil, err
 			}
 			out[i] = append(out[i], a.Latency)
@@ -51,7 +51,7 @@ func Parallel(ctx context.Context, c *http.Client, t Target, texts []string, cli
 			for i := 0; i < perClient; i++ {
 				a := Analyze(ctx, c, t.URL, texts[(w*perClient+i)%len(texts)])
 				mu.Lock()
-				if err := ok(t.Name, a); err != nil {
+				if err := OK(t.Name, a); err != nil {
 					if first == nil {
 						first = err
 						cancel()
@@ -68,7 +68,9 @@ func Parallel(ctx context.Context, c *http.Client, t Target, texts []string, cli
 	return lat, first
 }
 
-func ok(name string, a Answer) error {
+// OK returns nil for a 200 answer and, for any other, an error that says
+// what name answered instead.
+func OK(name string, a Answer) error {
 	switch {
 	case a.TimedOut:
 		return fmt.Errorf("%s did not answer /analyze within the request timeout", name)

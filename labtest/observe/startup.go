@@ -18,6 +18,9 @@ type Sample struct {
 	Health     int
 	Analyze    int
 	RetryAfter string
+	// Degraded is true when /analyze answered 200 from a fallback, marked
+	// "degraded": true, not from its model.
+	Degraded bool
 	// Hung is true when a probe was accepted but not answered in time.
 	Hung bool
 }
@@ -87,6 +90,7 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 			live := Get(ctx, c, w.URL+"/live")
 			health := Get(ctx, c, w.URL+"/health")
 			s.Live, s.Health, s.Analyze, s.RetryAfter = live.Status, health.Status, an.Status, an.RetryAfter
+			s.Degraded = an.Status == http.StatusOK && degraded(an.Body)
 			s.Hung = s.Hung || live.TimedOut || health.TimedOut || an.TimedOut
 			if why := failedHealth(health); why != "" {
 				tl.Samples = append(tl.Samples, s)
@@ -98,7 +102,7 @@ func WatchStartup(ctx context.Context, c *http.Client, w StartupWatch) *Timeline
 		if s.Ready == http.StatusOK && tl.ReadyAt < 0 {
 			tl.ReadyAt = s.At
 		}
-		if tl.ReadyAt >= 0 && s.Analyze == http.StatusOK {
+		if tl.ReadyAt >= 0 && s.Analyze == http.StatusOK && !s.Degraded {
 			served++
 			if served >= afterReady {
 				return tl
@@ -152,4 +156,12 @@ func failedHealth(a Answer) string {
 		h.Reason = "no cause given"
 	}
 	return "/health reports status failed: " + h.Reason
+}
+
+// degraded reads an /analyze answer's "degraded" flag.
+func degraded(body []byte) bool {
+	var a struct {
+		Degraded bool `json:"degraded"`
+	}
+	return json.Unmarshal(body, &a) == nil && a.Degraded
 }

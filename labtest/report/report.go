@@ -9,6 +9,43 @@ type Measure struct {
 	Unit  string  `json:"unit"`
 }
 
+// Direction says which side of a threshold passes.
+type Direction string
+
+// The two directions a threshold can face.
+const (
+	AtLeast Direction = "at_least"
+	AtMost  Direction = "at_most"
+)
+
+// Threshold is what a check's measure must reach: at least or at most
+// Value. Min and Max bound the values a lab policy may set, so that no
+// policy turns a check into one that cannot fail (or cannot pass).
+type Threshold struct {
+	Name      string    `json:"name"`
+	Value     float64   `json:"value"`
+	Unit      string    `json:"unit"`
+	Direction Direction `json:"direction"`
+	Min       float64   `json:"min"`
+	Max       float64   `json:"max"`
+}
+
+// Symbol is the threshold's comparison for people: "≥" or "≤".
+func (t Threshold) Symbol() string {
+	if t.Direction == AtMost {
+		return "≤"
+	}
+	return "≥"
+}
+
+// Passes reports whether v is on the passing side of the threshold.
+func (t Threshold) Passes(v float64) bool {
+	if t.Direction == AtMost {
+		return v <= t.Value
+	}
+	return v >= t.Value
+}
+
 // Check is the outcome of one lab check.
 type Check struct {
 	ID        string    `json:"id"`
@@ -17,7 +54,7 @@ type Check struct {
 	Points    int       `json:"points"`
 	MaxPoints int       `json:"max_points"`
 	Measured  []Measure `json:"measured"`
-	Threshold Measure   `json:"threshold"`
+	Threshold Threshold `json:"threshold"`
 	Message   string    `json:"message"`
 	// Lesson is the lab lesson behind the check, in one line.
 	Lesson string `json:"lesson"`

@@ -69,7 +69,7 @@ func TestJSON(t *testing.T) {
 	// The GitHub Action and other tools read these field names.
 	r := &report.Report{Lab: "ml-service-readiness", Target: "/src", Checks: []report.Check{failed("cold-start", 20)}}
 	r.Checks[0].File = "apis/ml/Dockerfile"
-	r.Checks[0].Threshold = report.Measure{Name: "min_not_ready_answers", Value: 3, Unit: "count"}
+	r.Checks[0].Threshold = report.Threshold{Name: "min_not_ready_answers", Value: 3, Unit: "count", Direction: report.AtLeast, Min: 1, Max: 1000}
 	r.Tally()
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestJSON(t *testing.T) {
 	for _, k := range []string{"id", "title", "passed", "points", "max_points", "measured", "threshold", "message", "lesson", "file", "duration_seconds"} {
 		assert.Contains(t, c, k)
 	}
-	assert.Equal(t, map[string]any{"name": "min_not_ready_answers", "value": 3.0, "unit": "count"}, c["threshold"])
+	assert.Equal(t, map[string]any{"name": "min_not_ready_answers", "value": 3.0, "unit": "count", "direction": "at_least", "min": 1.0, "max": 1000.0}, c["threshold"])
 }
 
 func TestWriteScorecard(t *testing.T) {

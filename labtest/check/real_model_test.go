@@ -1,0 +1,128 @@
+package check_test
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/labtest/check"
+)
+
+// truth maps each review of the check to its label.
+func truth(t *testing.T) map[string]string {
+	m := map[string]string{}
+	for _, r := range check.RealModelReviews() {
+		m[r.Text] = r.Label
+	}
+	return m
+}
+
+func ml(sentiment string) map[string]any {
+	return map[string]any{"sentiment": sentiment, "confidence": 0.9, "method": "transformer-ml", "model": "mlready/sst2-mini", "processing_time_ms": 5}
+}
+
+func TestRealModelReviews(t *testing.T) {
+	reviews := check.RealModelReviews()
+	require.GreaterOrEqual(t, len(reviews), 100, "at least 100 labelled reviews")
+	labels := map[string]int{}
+	seen := map[string]bool{}
+	for _, r := range reviews {
+		labels[r.Label]++
+		assert.False(t, seen[r.Text], "%q is listed twice", r.Text)
+		seen[r.Text] = true
+		assert.NotEmpty(t, strings.TrimSpace(r.Text))
+	}
+	assert.Equal(t, map[string]int{"POSITIVE": len(reviews) / 2, "NEGATIVE": len(reviews) / 2}, labels, "balanced: a constant answer is right on half")
+}
+
+func TestRealModel(t *testing.T) {
+	labels := truth(t)
+	n := 0
+	tests := []struct {
+		name   string
+		answer func(text string) map[string]any
+		pass   bool
+		msg    string
+	}{
+		{
+			name:   "a model right on every review",
+			answer: func(text string) map[string]any { return ml(labels[text]) },
+			pass:   true,
+		},
+		{
+			name: "a model wrong on one review in five",
+			answer: func(text string) map[string]any {
+				if n++; n%5 == 0 {
+					return ml(map[string]string{"POSITIVE": "NEGATIVE", "NEGATIVE": "POSITIVE"}[labels[text]])
+				}
+				return ml(labels[text])
+			},
+			pass: true,
+		},
+		{
+			name:   "a constant answer",
+			answer: func(string) map[string]any { return ml("POSITIVE") },
+			msg:    "right on 100% of the positive and 0% of the negative ones",
+		},
+		{
+			name: "a random answer",
+			answer: func() func(string) map[string]any {
+				r := rand.New(rand.NewPCG(1, 2))
+				return func(string) map[string]any { return ml([]string{"POSITIVE", "NEGATIVE"}[r.IntN(2)]) }
+			}(),
+			msg: "Is a model really answering?",
+		},
+		{
+			name: "a rule-based answer dressed as a model",
+			answer: func(text string) map[string]any {
+				a := ml(labels[text])
+				a["method"] = "rule-based"
+				return a
+			},
+			msg: `method "rule-based"`,
+		},
+		{
+			name: "a degraded fallback",
+			answer: func(text string) map[string]any {
+				a := ml(labels[text])
+				a["degraded"] = true
+				return a
+			},
+			msg: "degraded true",
+		},
+		{
+			name: "no model named",
+			answer: func(text string) map[string]any {
+				a := ml(labels[text])
+				delete(a, "model")
+				return a
+			},
+			msg: `model ""`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := httpEnv(t, &fakeAPI{answer: func(string) map[string]any {
+				return map[string]any{"sentiment": "NEUTRAL", "confidence": 0.5, "method": "rule-based"}
+			}}, &fakeAPI{answer: tt.answer})
+			out := check.RealModel{}.Run(t.Context(), env, check.RealModel{}.Info().Threshold.Value)
+			assert.Equal(t, tt.pass, out.Passed, out.Message)
+			assert.Contains(t, out.Message, tt.msg)
+			if tt.pass {
+				assert.Equal(t, 0.0, measured(t, out.Measured, "traditional_min_class_recall"), "NEUTRAL is never right")
+				assert.GreaterOrEqual(t, measured(t, out.Measured, "ml_min_class_recall"), 0.69)
+			}
+		})
+	}
+}
+
+func TestRealModelFailedRequest(t *testing.T) {
+	env := httpEnv(t, &fakeAPI{}, &fakeAPI{status: http.StatusServiceUnavailable})
+	out := check.RealModel{}.Run(t.Context(), env, 0.69)
+	assert.False(t, out.Passed)
+	assert.Contains(t, out.Message, "ML API answered /analyze with 503")
+}
