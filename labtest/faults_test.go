@@ -64,9 +64,11 @@ func TestFaultImageBuildFailsHalfway(t *testing.T) {
 	write("present.txt", "here")
 	write("Dockerfile", "FROM scratch\nCOPY present.txt /present.txt\nCOPY missing-binary /app\nENTRYPOINT [\"/app\"]\n")
 	write("docker-compose.yml", "services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n")
-	write(labtest.SpecFile, "prebuild: \"\"\n")
+	// No pre-build: a grader's policy (a folder may not set it).
+	lab := filepath.Join(t.TempDir(), "lab.yaml")
+	require.NoError(t, os.WriteFile(lab, []byte("prebuild: \"\"\n"), 0o644))
 
-	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
 	require.NoError(t, err)
 	runID := s.RunID()
 	r := s.Run(t.Context(), "latency-ratio")
