@@ -54,10 +54,12 @@ type Session struct {
 	dir     string
 	logger  *slog.Logger
 	started time.Time
-	stack   *stack.Stack
-	running []*stack.Running
-	lock    *machineLock
-	env     *check.Env
+	// deadline ends the lab (Options.Timeout from when it got its turn).
+	deadline time.Time
+	stack    *stack.Stack
+	running  []*stack.Running
+	lock     *machineLock
+	env      *check.Env
 	// setupErr is why the services could not be brought up; every check
 	// then fails with it.
 	setupErr error
@@ -71,12 +73,6 @@ type Session struct {
 // engine, a bad spec); a folder that does not build or start gets a report
 // whose checks fail with the cause.
 func Run(ctx context.Context, opts Options) (*report.Report, error) {
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultLabTimeout
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the lab did not finish within %s", timeout))
-	defer cancel()
 	s, err := Open(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -86,7 +82,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		s.Run(ctx, c.Check.Info().ID)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("grading cancelled: %w", context.Cause(ctx))
+		return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
 	}
 	return s.Report(), nil
 }
@@ -133,6 +129,16 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
+	// The lab's own time limit, counted from here: the wait for another
+	// lab is not this one's.
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLabTimeout
+	}
+	s.deadline = s.started.Add(timeout)
+	parent := ctx
+	ctx, cancel := s.withinDeadline(ctx)
+	defer cancel()
 	st, err := stack.New(ctx, p.Limits, stack.WithKeepImages(max(opts.KeepImages, p.KeepImages)))
 	if err != nil {
 		s.lock.release()
@@ -140,11 +146,16 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.stack = st
 	if err := s.bringUp(ctx, services, opts.BuildLog); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case parent.Err() != nil:
 			s.Close()
-			return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
+			return nil, fmt.Errorf("grading cancelled: %w", parent.Err())
+		case ctx.Err() != nil:
+			// Out of the lab's own time: graded, the cause in every check.
+			s.setupErr = context.Cause(ctx)
+		default:
+			s.setupErr = err
 		}
-		s.setupErr = err
 	}
 	return s, nil
 }
@@ -331,6 +342,14 @@ func (s *Session) exits(ctx context.Context) (msg, file string) {
 	return msg, file
 }
 
+// withinDeadline bounds ctx by the lab's total time limit, once it runs.
+func (s *Session) withinDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, s.deadline, fmt.Errorf("the lab did not finish within its time limit (%s)", s.deadline.Sub(s.started).Round(time.Second)))
+}
+
 // RunID is the value of the stack.LabelRun label on everything this
 // session created.
 func (s *Session) RunID() string {
@@ -354,6 +373,8 @@ func (s *Session) Checks() []string {
 func (s *Session) Run(ctx context.Context, id string) report.Check {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ctx, cancel := s.withinDeadline(ctx)
+	defer cancel()
 	if r, ok := s.results[id]; ok {
 		return r
 	}
