@@ -255,7 +255,7 @@ func TestSpecValidate(t *testing.T) {
 		{
 			name:    "a threshold above its sane range",
 			change:  func(s *Spec) { th := 1.5; s.Checks[5].Threshold = &th },
-			wantErr: `check "real-model": threshold min_accuracy 1.5 is outside`,
+			wantErr: `check "real-model": threshold min_class_recall 1.5 is outside`,
 		},
 		{
 			name:   "a threshold within its range",
