@@ -60,30 +60,25 @@ func (st *Stack) ensureVolume(ctx context.Context, s Service, i int, v Volume) (
 var relaySource []byte
 
 // relayTo starts a relay container that forwards a published port on this
-// machine to r's port on the lab network, and returns the URL the lab
-// reaches r by. The relay is on the engine's default bridge, whose ports
+// machine to s's port on the lab network, and returns the URL the lab
+// reaches s by. The relay is on the engine's default bridge, whose ports
 // Docker publishes, and on the lab network, which has no route out: the
-// service cannot use it to reach anything but itself.
-func (st *Stack) relayTo(ctx context.Context, r *Running, labNetwork string) (string, error) {
+// service cannot use it to reach anything but itself. It finds s by its
+// service name, per connection, so it can start before s does: until s
+// listens, a connection is accepted and closed at once, as Docker's own
+// port proxy does.
+func (st *Stack) relayTo(ctx context.Context, s Service, labNetwork string) (string, error) {
 	image, err := st.relayImage(ctx)
 	if err != nil {
 		return "", err
 	}
-	insp, err := r.container.Inspect(ctx)
-	if err != nil {
-		return "", fmt.Errorf("service %s: find its address: %w", r.Name, err)
-	}
-	ep, ok := insp.NetworkSettings.Networks[labNetwork]
-	if !ok || !ep.IPAddress.IsValid() {
-		return "", fmt.Errorf("service %s has no address on the lab network", r.Name)
-	}
-	target := net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(r.Port))
-	port := strconv.Itoa(r.Port) + "/tcp"
+	target := net.JoinHostPort(s.Name, strconv.Itoa(s.Port))
+	port := strconv.Itoa(s.Port) + "/tcp"
 	req := testcontainers.ContainerRequest{
 		Image:        image,
-		Cmd:          []string{strconv.Itoa(r.Port), target},
+		Cmd:          []string{strconv.Itoa(s.Port), target},
 		ExposedPorts: []string{port},
-		Labels:       map[string]string{LabelRun: st.runID, "org.mlready.relay": r.Name},
+		Labels:       map[string]string{LabelRun: st.runID, "org.mlready.relay": s.Name},
 		Networks:     []string{"bridge", labNetwork},
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.Memory = 64 << 20
@@ -101,18 +96,18 @@ func (st *Stack) relayTo(ctx context.Context, r *Running, labNetwork string) (st
 		st.mu.Unlock()
 	}
 	if err != nil {
-		return "", fmt.Errorf("create relay for service %s: %w", r.Name, err)
+		return "", fmt.Errorf("create relay for service %s: %w", s.Name, err)
 	}
 	if err := c.Start(ctx); err != nil {
-		return "", fmt.Errorf("start relay for service %s: %w", r.Name, err)
+		return "", fmt.Errorf("start relay for service %s: %w", s.Name, err)
 	}
 	host, err := c.Host(ctx)
 	if err != nil {
-		return "", fmt.Errorf("relay for service %s: find its host: %w", r.Name, err)
+		return "", fmt.Errorf("relay for service %s: find its host: %w", s.Name, err)
 	}
 	p, err := c.MappedPort(ctx, port)
 	if err != nil {
-		return "", fmt.Errorf("relay for service %s: find the host port of container port %d: %w", r.Name, r.Port, err)
+		return "", fmt.Errorf("relay for service %s: find the host port of container port %d: %w", s.Name, s.Port, err)
 	}
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(int(p.Num()))), nil
 }

@@ -270,6 +270,14 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 			}
 		},
 	}
+	// The relay comes first: the lab watches a service from the moment its
+	// container starts, and must have a way in by then.
+	var url string
+	if s.Port > 0 {
+		if url, err = st.relayTo(ctx, s, nw.Name); err != nil {
+			return nil, err
+		}
+	}
 	c, err := st.provider.CreateContainer(ctx, req)
 	if c != nil {
 		st.track(&Running{Service: s, container: c, client: st.client, memoryLimit: st.limits.MemoryBytes})
@@ -283,16 +291,7 @@ func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, 
 	}
 	r.Started = time.Now()
 	go r.watchLog(st.watching)
-	if s.Port > 0 {
-		url, err := st.relayTo(ctx, r, nw.Name)
-		if err != nil {
-			if why := r.Exited(ctx); why != "" {
-				return nil, fmt.Errorf("service %s: %s", s.Name, why)
-			}
-			return nil, err
-		}
-		r.URL = url
-	}
+	r.URL = url
 	return r, nil
 }
 
