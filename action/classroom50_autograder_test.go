@@ -131,6 +131,9 @@ func TestClassroom50Autograder(t *testing.T) {
 	fork, err := filepath.Abs(filepath.Join("..", "fixtures", "forks", "good"))
 	require.NoError(t, err)
 	env["MLREADY_PATH"] = fork
+	// The teacher's policy: the sample forks build the root's APIs.
+	env["MLREADY_LAB"], err = filepath.Abs(filepath.Join("..", "fixtures", "forks", "lab.yaml"))
+	require.NoError(t, err)
 
 	code, out := runAutograder(t, checkout, env)
 	t.Log(out)

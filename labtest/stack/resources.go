@@ -63,16 +63,17 @@ var relaySource []byte
 // machine to s's port on the lab network, and returns the URL the lab
 // reaches s by. The relay is on the engine's default bridge, whose ports
 // Docker publishes, and on the lab network, which has no route out: the
-// service cannot use it to reach anything but itself. It finds s by its
-// service name, per connection, so it can start before s does: until s
-// listens, a connection is accepted and closed at once, as Docker's own
-// port proxy does.
-func (st *Stack) relayTo(ctx context.Context, s Service, labNetwork string) (string, error) {
+// service cannot use it to reach anything but itself. It finds s's
+// container by its own name on the lab network (host), not the service's,
+// which all replicas share; per connection, so it can start before s does:
+// until s listens, a connection is accepted and closed at once, as Docker's
+// own port proxy does.
+func (st *Stack) relayTo(ctx context.Context, s Service, host, labNetwork string) (string, error) {
 	image, err := st.relayImage(ctx)
 	if err != nil {
 		return "", err
 	}
-	target := net.JoinHostPort(s.Name, strconv.Itoa(s.Port))
+	target := net.JoinHostPort(host, strconv.Itoa(s.Port))
 	port := strconv.Itoa(s.Port) + "/tcp"
 	req := testcontainers.ContainerRequest{
 		Image:        image,
@@ -101,7 +102,7 @@ func (st *Stack) relayTo(ctx context.Context, s Service, labNetwork string) (str
 	if err := c.Start(ctx); err != nil {
 		return "", fmt.Errorf("start relay for service %s: %w", s.Name, err)
 	}
-	host, err := c.Host(ctx)
+	relayHost, err := c.Host(ctx)
 	if err != nil {
 		return "", fmt.Errorf("relay for service %s: find its host: %w", s.Name, err)
 	}
@@ -109,7 +110,7 @@ func (st *Stack) relayTo(ctx context.Context, s Service, labNetwork string) (str
 	if err != nil {
 		return "", fmt.Errorf("relay for service %s: find the host port of container port %d: %w", s.Name, s.Port, err)
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(int(p.Num()))), nil
+	return "http://" + net.JoinHostPort(relayHost, strconv.Itoa(int(p.Num()))), nil
 }
 
 // relayImage builds the relay's image once per stack: a static binary of

@@ -92,6 +92,8 @@ type Stack struct {
 	relay string
 	// builder is the pre-build's image, built on first use.
 	builder string
+	// started counts the service containers started, for their names.
+	started int
 }
 
 // Running is one started service.
@@ -229,6 +231,13 @@ func (st *Stack) start(ctx context.Context, s Service, image string, volumes map
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: v.Target, ReadOnly: v.ReadOnly})
 	}
+	// own is this container's name on the lab network: other services
+	// reach it (or any replica) by the service's name, the lab's relay
+	// reaches this one.
+	st.mu.Lock()
+	st.started++
+	own := fmt.Sprintf("%s-mlready-%d", sanitize(s.Name), st.started)
+	st.mu.Unlock()
 	labels := map[string]string{}
 	for k, v := range s.Labels {
 		labels[k] = v
@@ -240,7 +249,7 @@ func (st *Stack) start(ctx context.Context, s Service, image string, volumes map
 		Env:            s.Env,
 		Labels:         labels,
 		Networks:       []string{nw.Name},
-		NetworkAliases: map[string][]string{nw.Name: {s.Name}},
+		NetworkAliases: map[string][]string{nw.Name: {s.Name, own}},
 		ConfigModifier: func(c *container.Config) {
 			// compose's command and entrypoint replace the image's; an
 			// empty one clears it.
@@ -282,7 +291,7 @@ func (st *Stack) start(ctx context.Context, s Service, image string, volumes map
 	// container starts, and must have a way in by then.
 	var url string
 	if s.Port > 0 {
-		if url, err = st.relayTo(ctx, s, nw.Name); err != nil {
+		if url, err = st.relayTo(ctx, s, own, nw.Name); err != nil {
 			return nil, err
 		}
 	}
