@@ -129,8 +129,9 @@ func TestManifests(t *testing.T) {
 // model cache a folder that already holds the fixture model (the hub is
 // not there), so that the model's name is the manifest's MODEL_ID.
 func serveML(t *testing.T, env map[string]string) (http.Handler, func()) {
-	cfg, err := mlapi.ConfigFromEnv(func(k string) string { return env[k] })
+	settings, err := mlapi.ReadSettings(func(k string) string { return env[k] })
 	require.NoError(t, err)
+	cfg := settings.Model
 	require.NotEmpty(t, cfg.ModelID)
 	src, err := filepath.Abs("../../fixtures/models/sst2-mini")
 	require.NoError(t, err)

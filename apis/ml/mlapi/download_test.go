@@ -110,8 +110,9 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 }
 
-// serveHub starts h and points hugot's downloader at it, with its own
-// caches in fresh folders.
+// serveHub starts h, to be named in Config.HubEndpoint, with the
+// downloader's caches in fresh folders. t.Setenv restores the variables
+// that the API sets for hugot's downloader (pointHugotAt) after the test.
 func serveHub(t *testing.T, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
@@ -175,9 +176,9 @@ func TestDownloadThenCache(t *testing.T) {
 	model := readModel(t, fixtureModel(t))
 	skipUnderRace(t, modelRace)
 	hub := newFakeHub(model).withGate()
-	serveHub(t, hub)
+	srv := serveHub(t, hub)
 	cacheDir := t.TempDir()
-	cfg := mlapi.Config{ModelID: modelID, CacheDir: cacheDir}
+	cfg := mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL}
 	svc, h := newService(t, cfg)
 
 	started := make(chan error, 1)
@@ -225,7 +226,7 @@ func TestCachedModelNeedsNoHub(t *testing.T) {
 	for name, data := range model {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	}
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	require.NoError(t, svc.Start(context.Background()))
 
@@ -260,14 +261,14 @@ func TestIncompleteCacheIsReplaced(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			skipUnderRace(t, downloadRace)
 			hub := newFakeHub(garbageModel())
-			serveHub(t, hub)
+			srv := serveHub(t, hub)
 			cacheDir := t.TempDir()
 			dir := filepath.Join(cacheDir, "mlready_sst2-mini")
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			for name, data := range tt.stale {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 			}
-			svc, _ := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+			svc, _ := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 			err := svc.Start(context.Background())
 
@@ -287,12 +288,12 @@ func TestIncompleteCacheIsReplaced(t *testing.T) {
 func TestIncompleteCacheIsReplacedByAWorkingModel(t *testing.T) {
 	model := readModel(t, fixtureModel(t))
 	skipUnderRace(t, modelRace)
-	serveHub(t, newFakeHub(model))
+	srv := serveHub(t, newFakeHub(model))
 	cacheDir := t.TempDir()
 	dir := filepath.Join(cacheDir, "mlready_sst2-mini")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "model.onnx"), model["model.onnx"][:1000], 0o644))
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	require.NoError(t, svc.Start(context.Background()))
 
@@ -305,9 +306,9 @@ func TestIncompleteCacheIsReplacedByAWorkingModel(t *testing.T) {
 func TestDownloadedModelThatFailsToLoad(t *testing.T) {
 	skipUnderRace(t, downloadRace)
 	hub := newFakeHub(garbageModel())
-	serveHub(t, hub)
+	srv := serveHub(t, hub)
 	cacheDir := t.TempDir()
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	err := svc.Start(context.Background())
 
@@ -325,7 +326,7 @@ func TestDownloadFailureNamesModelAndHub(t *testing.T) {
 		httpapi.WriteError(w, http.StatusNotFound, "repository not found")
 	}))
 	cacheDir := t.TempDir()
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	err := svc.Start(context.Background())
 
@@ -362,9 +363,9 @@ func TestBrokenDownloadIsNotKept(t *testing.T) {
 			skipUnderRace(t, downloadRace)
 			hub := newFakeHub(model)
 			hub.truncate, hub.corrupt = tt.truncate, tt.corrupt
-			serveHub(t, hub)
+			srv := serveHub(t, hub)
 			cacheDir := t.TempDir()
-			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 			err := svc.Start(context.Background())
 

@@ -116,7 +116,7 @@ func (s *Service) Start(ctx context.Context) error {
 		s.phases.enter(PhaseDownloading, time.Now())
 		var err error
 		var fetched bool
-		dir, fetched, err = fetch(ctx, s.cfg.ModelID, s.cfg.CacheDir)
+		dir, fetched, err = fetch(ctx, s.cfg.HubEndpoint, s.cfg.ModelID, s.cfg.CacheDir)
 		if err != nil {
 			return s.failed(err)
 		}

@@ -64,38 +64,43 @@ func metric(t *testing.T, h http.Handler, series string) float64 {
 	return -1
 }
 
-func TestConfigFromEnv(t *testing.T) {
+func TestReadSettings(t *testing.T) {
 	env := func(vars map[string]string) func(string) string {
 		return func(k string) string { return vars[k] }
 	}
 	t.Run("defaults", func(t *testing.T) {
-		cfg, err := mlapi.ConfigFromEnv(env(map[string]string{"MODEL_DIR": "/m"}))
+		s, err := mlapi.ReadSettings(env(map[string]string{"MODEL_DIR": "/m"}))
 		require.NoError(t, err)
+		assert.Equal(t, httpapi.DefaultPort, s.Port)
+		assert.Equal(t, httpapi.DefaultShutdownGrace, s.ShutdownGrace)
 		assert.Equal(t, mlapi.Config{
-			ModelDir: "/m", BatchMax: mlapi.DefaultBatchMax, BatchWait: mlapi.DefaultBatchWait,
+			ModelDir: "/m", HubEndpoint: mlapi.DefaultHubEndpoint, BatchMax: mlapi.DefaultBatchMax, BatchWait: mlapi.DefaultBatchWait,
 			QueueMax: mlapi.DefaultQueueMax, RequestTimeout: mlapi.DefaultRequestTimeout, ProbeTimeout: mlapi.DefaultProbeTimeout,
 			Workers: mlapi.DefaultWorkers, HoldMax: mlapi.DefaultHoldMax, MaxClientBatch: httpapi.DefaultMaxClientBatch,
-		}, cfg)
+		}, s.Model)
 	})
 
 	t.Run("every variable", func(t *testing.T) {
-		cfg, err := mlapi.ConfigFromEnv(env(map[string]string{
+		s, err := mlapi.ReadSettings(env(map[string]string{
+			"PORT": "9000", "SHUTDOWN_GRACE": "1m", "HF_ENDPOINT": "http://hub:8000",
 			"MODEL_ID": "o/m", "MODEL_CACHE": "/c", "BATCH_MAX": "1", "BATCH_WAIT": "0",
 			"QUEUE_MAX": "9", "REQUEST_TIMEOUT": "2s", "INFERENCE_WORKERS": "3",
 			"HOLD_DURING_STARTUP": "true", "HOLD_MAX": "1m", "DEGRADED_FALLBACK": "1", "MAX_CLIENT_BATCH": "8",
 			"PROBE_TIMEOUT": "300ms",
 		}))
 		require.NoError(t, err)
+		assert.Equal(t, "9000", s.Port)
+		assert.Equal(t, time.Minute, s.ShutdownGrace)
 		assert.Equal(t, mlapi.Config{
-			ModelID: "o/m", CacheDir: "/c", BatchMax: 1, BatchWait: -1, QueueMax: 9, RequestTimeout: 2 * time.Second,
+			ModelID: "o/m", CacheDir: "/c", HubEndpoint: "http://hub:8000", BatchMax: 1, BatchWait: -1, QueueMax: 9, RequestTimeout: 2 * time.Second,
 			Workers: 3, HoldDuringStartup: true, HoldMax: time.Minute, DegradedFallback: true, MaxClientBatch: 8,
 			ProbeTimeout: 300 * time.Millisecond,
-		}, cfg, "BATCH_WAIT=0 means no wait, not the default")
+		}, s.Model, "BATCH_WAIT=0 means no wait, not the default")
 	})
-	t.Run("bad values are all named", func(t *testing.T) {
-		_, err := mlapi.ConfigFromEnv(env(map[string]string{"BATCH_MAX": "0", "BATCH_WAIT": "soon", "DEGRADED_FALLBACK": "maybe"}))
+	t.Run("bad values of every group are all named", func(t *testing.T) {
+		_, err := mlapi.ReadSettings(env(map[string]string{"SHUTDOWN_GRACE": "later", "BATCH_MAX": "0", "BATCH_WAIT": "soon", "DEGRADED_FALLBACK": "maybe"}))
 		require.Error(t, err)
-		for _, name := range []string{"BATCH_MAX", "BATCH_WAIT", "DEGRADED_FALLBACK"} {
+		for _, name := range []string{"SHUTDOWN_GRACE", "BATCH_MAX", "BATCH_WAIT", "DEGRADED_FALLBACK"} {
 			assert.ErrorContains(t, err, name)
 		}
 	})
@@ -475,4 +480,12 @@ func TestRespondingProbeSeesAHungModel(t *testing.T) {
 	hang.Store(false)
 	close(release)
 	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, probe, "", "").status)
+}
+
+// TestMainRefusesBadSettingsOfEveryGroup: with bad serving and bad model
+// settings (TestReadSettings: all named in one message) the process exits 2
+// without listening.
+func TestMainRefusesBadSettingsOfEveryGroup(t *testing.T) {
+	vars := map[string]string{"PORT": "0", "SHUTDOWN_GRACE": "later", "BATCH_MAX": "0"}
+	assert.Equal(t, 2, mlapi.Main(func(k string) string { return vars[k] }))
 }

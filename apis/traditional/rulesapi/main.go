@@ -1,32 +1,32 @@
 package rulesapi
 
 import (
-	"context"
+	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mlready/mlready/apis/httpapi"
 )
 
-// Main runs the traditional API as a process: JSON logs on stdout, serving
-// until SIGINT or SIGTERM, then draining. wrap, outermost first, wraps the
-// handler. It returns the process's exit code: 0 after a clean drain, 1 when
-// serving failed or the grace ran out, 2 for bad configuration.
+// Settings are everything the traditional API reads from the environment:
+// only the serving settings both APIs share.
+type Settings struct {
+	httpapi.Settings
+}
+
+// ReadSettings reads the settings from getenv; the error names every bad
+// one at once.
+func ReadSettings(getenv func(string) string) (Settings, error) {
+	e := httpapi.Env{Getenv: getenv}
+	s := Settings{Settings: httpapi.ReadSettings(&e)}
+	return s, e.Err()
+}
+
+// Main runs the traditional API as a process (see httpapi.Main): it is
+// ready the moment it listens. wrap, outermost first, wraps the handler.
 func Main(getenv func(string) string, wrap ...func(http.Handler) http.Handler) int {
-	logger := httpapi.NewLogger(getenv)
-	grace, err := httpapi.ShutdownGrace(getenv)
-	if err != nil {
-		logger.Error("bad configuration", "error", err.Error())
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger.Info("ready", "seconds_since_start", 0)
-	if err := httpapi.Serve(ctx, ":"+httpapi.Port(getenv), httpapi.Wrap(New(logger).Handler(), wrap...), logger, grace); err != nil {
-		logger.Error("server stopped", "error", err.Error())
-		return 1
-	}
-	return 0
+	s, err := ReadSettings(getenv)
+	return httpapi.Main(s.Settings, err, func(logger *slog.Logger) httpapi.Process {
+		logger.Info("ready", "seconds_since_start", 0)
+		return httpapi.Process{Handler: New(logger).Handler()}
+	}, wrap...)
 }
