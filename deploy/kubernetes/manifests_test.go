@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlready/mlready/apis/ml/mlapi"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 // manifest is one file: its Deployment and its Service.
@@ -68,7 +68,7 @@ func TestManifests(t *testing.T) {
 		serve func(t *testing.T, env map[string]string) (http.Handler, func())
 	}{
 		{"traditional-api.yaml", func(*testing.T, map[string]string) (http.Handler, func()) {
-			return rulesapi.New(slog.New(slog.DiscardHandler)).Handler(), nil
+			return traditionalapi.New(slog.New(slog.DiscardHandler)).Handler(), nil
 		}},
 		{"ml-api.yaml", serveML},
 	}

@@ -87,8 +87,8 @@ func memory(mib ...float64) func(context.Context) (int64, error) {
 // httpEnv is the Env of two running fake APIs.
 func httpEnv(t *testing.T, trad, ml *fakeAPI) *check.Env {
 	return &check.Env{
-		Traditional: &check.Service{Name: "traditional-api", URL: trad.start(t), File: tradFile, Memory: memory(8)},
-		ML:          &check.Service{Name: "ml-api", URL: ml.start(t), File: mlFile, Memory: memory(120)},
+		Traditional: &check.API{Name: "traditional-api", URL: trad.start(t), File: tradFile, Memory: memory(8)},
+		ML:          &check.API{Name: "ml-api", URL: ml.start(t), File: mlFile, Memory: memory(120)},
 		Client:      observe.NewClient(2 * time.Second),
 		Texts:       check.DefaultTexts,
 	}

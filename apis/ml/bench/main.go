@@ -47,7 +47,7 @@ import (
 
 	"github.com/mlready/mlready/apis/ml/classifier"
 	"github.com/mlready/mlready/apis/ml/mlapi"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 func main() {
@@ -181,7 +181,7 @@ func run(args []string, out io.Writer) error {
 	unbatched, batched := mlConfig(1, 0), mlConfig(o.batchMax, o.batchWait)
 	known := map[string]server{
 		"traditional": {"traditional", "rule-based", func() (http.Handler, func(), error) {
-			return rulesapi.New(logger).Handler(), func() {}, nil
+			return traditionalapi.New(logger).Handler(), func() {}, nil
 		}},
 		"unbatched": {"ml", fmt.Sprintf("unbatched: BATCH_MAX=1, %d workers", unbatched.Workers), ml(unbatched)},
 		"batched": {"ml", fmt.Sprintf("batched: BATCH_MAX=%d, BATCH_WAIT=%s, %d worker(s)", batched.BatchMax, batched.BatchWait, batched.Workers),

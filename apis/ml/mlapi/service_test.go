@@ -62,7 +62,7 @@ func skipUnderRace(t *testing.T, reason string) {
 	}
 }
 
-func newService(t *testing.T, cfg mlapi.Config) (*mlapi.Service, http.Handler) {
+func newService(t *testing.T, cfg mlapi.Config) (*mlapi.ModelAPI, http.Handler) {
 	t.Helper()
 	svc := mlapi.New(cfg, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { assert.NoError(t, svc.Close()) })

@@ -1,4 +1,4 @@
-package rulesapi
+package traditionalapi
 
 import (
 	"log/slog"

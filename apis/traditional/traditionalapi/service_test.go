@@ -1,4 +1,4 @@
-package rulesapi_test
+package traditionalapi_test
 
 import (
 	"bytes"
@@ -17,12 +17,12 @@ import (
 
 	"github.com/mlready/mlready/apis/httpapi"
 	"github.com/mlready/mlready/apis/httpapi/httpapitest"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 func newServer(t testing.TB) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(rulesapi.New(slog.New(slog.DiscardHandler)).Handler())
+	srv := httptest.NewServer(traditionalapi.New(slog.New(slog.DiscardHandler)).Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -148,7 +148,7 @@ func TestConcurrentRequests(t *testing.T) {
 
 // BenchmarkAnalyze measures the handler alone, one short review per call.
 func BenchmarkAnalyze(b *testing.B) {
-	h := rulesapi.New(slog.New(slog.DiscardHandler)).Handler()
+	h := traditionalapi.New(slog.New(slog.DiscardHandler)).Handler()
 	body := []byte(`{"text":"The staff were friendly but the room was not very clean."}`)
 	b.ReportAllocs()
 	for b.Loop() {
