@@ -123,7 +123,7 @@ func runLab(ctx context.Context, cfg config, inGitHub bool, stdout io.Writer, ru
 		// The whole build log folds into the build's log group.
 		buildLog = io.MultiWriter(prog.detail(), buildTail)
 	}
-	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: prog.logger(), BuildLog: buildLog})
+	rep, err := run(ctx, labtest.Options{Dir: cfg.Path, SpecPath: cfg.Lab, Logger: prog.logger(), BuildLog: buildLog, KeepImages: cfg.KeepImages})
 	prog.end()
 	if err == nil && ctx.Err() != nil {
 		// Checks cut short by Ctrl-C fail for that reason alone: such a

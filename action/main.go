@@ -80,6 +80,9 @@ type config struct {
 	Lab string
 	// MinScore is the lowest passing score; negative means all points.
 	MinScore int
+	// KeepImages keeps at most this many images built for graded forks;
+	// 0 removes them after the run.
+	KeepImages int
 	// Report is where the JSON report is written.
 	Report string
 	// Classroom50 writes result.json and release-body.md in the working
@@ -172,12 +175,16 @@ func configure(args []string, gha *githubactions.Action, stdout io.Writer) (conf
 	fs.StringVar(&cfg.JUnit, "junit", "", "write a JUnit XML report to `FILE`, one testcase per check")
 	fs.StringVar(&cfg.Forks, "forks", "", "grade each subfolder of `DIR` in turn; reports and summaries go to "+DefaultReportsDir+"/")
 	fs.StringVar(&cfg.Merge, "merge", "", "write summary.csv and summary.md from the reports (*.json) in `DIR`, grading nothing")
+	fs.IntVar(&cfg.KeepImages, "keep-images", 0, "keep at most `N` images built for graded forks, the oldest removed first (default: remove them after the run)")
 	if err := fs.Parse(joinOptionalPaths(args, "gradescope")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			writeHelp(stdout, fs)
 		}
 		return config{}, err
+	}
+	if cfg.KeepImages < 0 {
+		return config{}, fmt.Errorf("keep-images %d is not a number of images", cfg.KeepImages)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))

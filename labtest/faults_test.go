@@ -64,9 +64,11 @@ func TestFaultImageBuildFailsHalfway(t *testing.T) {
 	write("present.txt", "here")
 	write("Dockerfile", "FROM scratch\nCOPY present.txt /present.txt\nCOPY missing-binary /app\nENTRYPOINT [\"/app\"]\n")
 	write("docker-compose.yml", "services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n")
-	write(labtest.SpecFile, "prebuild: \"\"\n")
+	// No pre-build: a grader's policy (a folder may not set it).
+	lab := filepath.Join(t.TempDir(), "lab.yaml")
+	require.NoError(t, os.WriteFile(lab, []byte("prebuild: \"\"\n"), 0o644))
 
-	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
 	require.NoError(t, err)
 	runID := s.RunID()
 	r := s.Run(t.Context(), "latency-ratio")
@@ -203,14 +205,16 @@ func TestPrebuildGetsNoSecrets(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"),
 		[]byte("services:\n  traditional-api:\n    build: .\n    ports: [\"8000\"]\n  ml-api:\n    build: .\n    ports: [\"8000\"]\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, labtest.SpecFile),
-		[]byte("prebuild: env > env.txt; echo stolen nothing; exit 3\n"), 0o644))
+	// The pre-build is policy: the grader's lab file sets it.
+	lab := filepath.Join(t.TempDir(), "lab.yaml")
+	require.NoError(t, os.WriteFile(lab, []byte("prebuild: env > env.txt; echo stolen nothing; exit 3\n"), 0o644))
 
-	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir})
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
-	assert.Contains(t, s.Report().Error, `pre-build command "env > env.txt; echo stolen nothing; exit 3" failed: exit status 3: stolen nothing`)
+	assert.Contains(t, s.Report().Error, `pre-build "env > env.txt; echo stolen nothing; exit 3" failed (exit code 3;`)
+	assert.Contains(t, s.Report().Error, "stolen nothing")
 	b, err := os.ReadFile(filepath.Join(dir, "env.txt"))
 	require.NoError(t, err)
 	env := string(b)

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,7 +36,17 @@ type Options struct {
 	Logger *slog.Logger
 	// BuildLog receives image build output; nil discards it.
 	BuildLog io.Writer
+	// KeepImages keeps at most this many images built for graded forks
+	// after the run, the oldest removed first; 0 removes them all.
+	KeepImages int
+	// Timeout bounds the whole lab, from the pre-build to the last check;
+	// 0 means DefaultLabTimeout.
+	Timeout time.Duration
 }
+
+// DefaultLabTimeout bounds a whole lab: the length of a Classroom50
+// grading job.
+const DefaultLabTimeout = 15 * time.Minute
 
 // Session is a lab whose services are running (or failed to start).
 type Session struct {
@@ -45,10 +54,12 @@ type Session struct {
 	dir     string
 	logger  *slog.Logger
 	started time.Time
-	stack   *stack.Stack
-	running []*stack.Running
-	lock    *machineLock
-	env     *check.Env
+	// deadline ends the lab (Options.Timeout from when it got its turn).
+	deadline time.Time
+	stack    *stack.Stack
+	running  []*stack.Running
+	lock     *machineLock
+	env      *check.Env
 	// setupErr is why the services could not be brought up; every check
 	// then fails with it.
 	setupErr error
@@ -71,7 +82,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		s.Run(ctx, c.Check.Info().ID)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("grading cancelled: %w", err)
+		return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
 	}
 	return s.Report(), nil
 }
@@ -108,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		return s, nil
 	}
 
-	services, err := stack.LoadCompose(filepath.Join(dir, p.Compose))
+	services, err := stack.LoadCompose(ctx, filepath.Join(dir, p.Compose), stack.ComposeRules{Within: dir, AllowOutsideContext: p.AllowOutsideContext})
 	if err != nil {
 		s.setupErr = err
 		return s, nil
@@ -118,18 +129,33 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	}
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
-	st, err := stack.New(ctx, p.Limits)
+	// The lab's own time limit, counted from here: the wait for another
+	// lab is not this one's.
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLabTimeout
+	}
+	s.deadline = s.started.Add(timeout)
+	parent := ctx
+	ctx, cancel := s.withinDeadline(ctx)
+	defer cancel()
+	st, err := stack.New(ctx, p.Limits, stack.WithKeepImages(max(opts.KeepImages, p.KeepImages)))
 	if err != nil {
 		s.lock.release()
 		return nil, err
 	}
 	s.stack = st
 	if err := s.bringUp(ctx, services, opts.BuildLog); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case parent.Err() != nil:
 			s.Close()
-			return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
+			return nil, fmt.Errorf("grading cancelled: %w", parent.Err())
+		case ctx.Err() != nil:
+			// Out of the lab's own time: graded, the cause in every check.
+			s.setupErr = context.Cause(ctx)
+		default:
+			s.setupErr = err
 		}
-		s.setupErr = err
 	}
 	return s, nil
 }
@@ -166,7 +192,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	}
 
 	if s.plan.Prebuild != "" {
-		if err := s.prebuild(ctx); err != nil {
+		if err := s.prebuild(ctx, services, buildLog); err != nil {
 			return err
 		}
 	}
@@ -198,7 +224,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 		if err != nil {
 			return err
 		}
-		if err := r.WaitListening(ctx, s.plan.StartupTimeout); err != nil {
+		if err := r.WaitCondition(ctx, stack.ConditionOn(services, name), s.plan.StartupTimeout); err != nil {
 			return fmt.Errorf("supporting service %s did not start: %w", name, err)
 		}
 	}
@@ -268,47 +294,39 @@ func startOrder(services map[string]stack.Service) []string {
 	return order
 }
 
-func (s *Session) prebuild(ctx context.Context) error {
+// prebuild runs the spec's pre-build command in a container (see
+// stack.RunPrebuild), never on this machine: it is the fork's code. The
+// folder mounted is the graded one, or, when the policy lets build contexts
+// lie outside it, the folder that holds it and all of them.
+func (s *Session) prebuild(ctx context.Context, services map[string]stack.Service, buildLog io.Writer) error {
 	s.logger.Info("pre-build", "command", s.plan.Prebuild)
-	ctx, cancel := context.WithTimeout(ctx, s.plan.BuildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", s.plan.Prebuild)
-	cmd.Dir = s.dir
-	cmd.Env = prebuildEnv(os.Environ())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pre-build command %q failed: %v: %s", s.plan.Prebuild, err, lastLines(string(out), 8))
-	}
-	return nil
-}
-
-// prebuildEnv keeps from environ only what building Go code needs. The
-// pre-build command comes from the tested folder (its spec, its Makefile):
-// no token or secret of the grader's environment may reach it. Go may not
-// fetch a toolchain the folder's go.mod names: the host's builds it.
-func prebuildEnv(environ []string) []string {
-	keep := map[string]bool{
-		"PATH": true, "HOME": true, "USER": true, "LANG": true, "LC_ALL": true, "TMPDIR": true,
-		"GOPATH": true, "GOROOT": true, "GOCACHE": true, "GOMODCACHE": true, "GOFLAGS": true,
-		"GOPROXY": true, "GOSUMDB": true, "GONOSUMDB": true, "GOPRIVATE": true, "GONOPROXY": true,
-		"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true,
-		"http_proxy": true, "https_proxy": true, "no_proxy": true,
-	}
-	var env []string
-	for _, kv := range environ {
-		if k, _, _ := strings.Cut(kv, "="); keep[k] {
-			env = append(env, kv)
+	root := s.dir
+	if s.plan.AllowOutsideContext {
+		for _, svc := range services {
+			if svc.Context != "" {
+				root = commonDir(root, svc.Context)
+			}
 		}
 	}
-	return append(env, "GOTOOLCHAIN=local")
+	start := time.Now()
+	err := s.stack.RunPrebuild(ctx, stack.Prebuild{Command: s.plan.Prebuild, Root: root, Dir: s.dir, Timeout: s.plan.BuildTimeout}, buildLog)
+	s.logger.Info("pre-build done", "seconds", time.Since(start).Seconds(), "ok", err == nil)
+	return err
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// commonDir is the deepest folder that holds both a and b.
+func commonDir(a, b string) string {
+	for {
+		rel, err := filepath.Rel(a, b)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return a
+		}
+		parent := filepath.Dir(a)
+		if parent == a {
+			return a
+		}
+		a = parent
 	}
-	return strings.Join(lines, "\n")
 }
 
 // exits describes services under test whose containers are gone, so that a
@@ -326,6 +344,14 @@ func (s *Session) exits(ctx context.Context) (msg, file string) {
 		}
 	}
 	return msg, file
+}
+
+// withinDeadline bounds ctx by the lab's total time limit, once it runs.
+func (s *Session) withinDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, s.deadline, fmt.Errorf("the lab did not finish within its time limit (%s)", s.deadline.Sub(s.started).Round(time.Second)))
 }
 
 // RunID is the value of the stack.LabelRun label on everything this
@@ -351,6 +377,8 @@ func (s *Session) Checks() []string {
 func (s *Session) Run(ctx context.Context, id string) report.Check {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ctx, cancel := s.withinDeadline(ctx)
+	defer cancel()
 	if r, ok := s.results[id]; ok {
 		return r
 	}
@@ -413,6 +441,7 @@ func (s *Session) Report() *report.Report {
 	if s.setupErr != nil {
 		r.Error = s.setupErr.Error()
 	}
+	r.Services = s.services()
 	r.Tally()
 	return r
 }

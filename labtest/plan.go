@@ -30,6 +30,9 @@ type Plan struct {
 	Limits stack.Limits
 	// Checks are the checks to run, in order.
 	Checks []PlannedCheck
+	// AllowOutsideContext and KeepImages are the policy's (see Policy).
+	AllowOutsideContext bool
+	KeepImages          int
 }
 
 // PlannedCheck is one check as this lab runs it.
@@ -79,6 +82,10 @@ func (spec Spec) resolve(registry []check.Check) (Plan, error) {
 		Layout: spec.Layout, Lab: pol.Lab, Prebuild: pol.Prebuild, Env: pol.Env,
 		StartupTimeout: time.Duration(pol.StartupTimeout), RequestTimeout: time.Duration(pol.RequestTimeout),
 		BuildTimeout: time.Duration(pol.BuildTimeout), CheckTimeout: time.Duration(pol.CheckTimeout),
+		AllowOutsideContext: pol.AllowOutsideContext, KeepImages: pol.KeepImages,
+	}
+	if pol.KeepImages < 0 {
+		return Plan{}, fmt.Errorf("lab spec: keep_images %d is not a number of images", pol.KeepImages)
 	}
 	if err := p.resolvePolicy(pol, registry); err != nil {
 		return Plan{}, err

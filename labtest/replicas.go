@@ -54,12 +54,15 @@ func (m *mlReplicas) volumes(ctx context.Context, cache string) (map[string]stri
 		return v, nil
 	}
 	v := map[string]string{}
-	for i, target := range m.service.Volumes {
+	for i, vol := range m.service.Volumes {
+		if vol.Name == "" {
+			continue // an anonymous volume is each container's own
+		}
 		name, err := m.stack.CreateVolume(ctx, fmt.Sprintf("%s-%d", cache, i))
 		if err != nil {
 			return nil, err
 		}
-		v[target] = name
+		v[vol.Target] = name
 	}
 	if m.caches == nil {
 		m.caches = map[string]map[string]string{}

@@ -55,6 +55,13 @@ type Policy struct {
 	Limits LimitsSpec `yaml:"limits"`
 	// Checks lists the checks to run, in order.
 	Checks []CheckSpec `yaml:"checks"`
+	// AllowOutsideContext lets the compose file's build contexts (and the
+	// pre-build's mount) reach outside the graded folder: for forks that
+	// live inside the repository whose code they build.
+	AllowOutsideContext bool `yaml:"allow_outside_context"`
+	// KeepImages keeps at most this many images built for graded forks
+	// after a run (the oldest removed first); 0 removes them.
+	KeepImages int `yaml:"keep_images"`
 }
 
 // Layout is where a tested folder's services are: its compose file and

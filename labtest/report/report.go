@@ -94,6 +94,23 @@ type Report struct {
 	// Timeline is how each service under test started, from its container
 	// starting; empty when none was started.
 	Timeline []ServiceTimeline `json:"timeline,omitempty"`
+	// Services are the services under test, with their own healthcheck
+	// next to what the lab measured.
+	Services []Service `json:"services,omitempty"`
+}
+
+// Service is what a fork says of one service's health, and what the lab saw.
+type Service struct {
+	Name string `json:"name"`
+	// Healthcheck is the compose file's healthcheck as written; empty when
+	// it has none (an image's HEALTHCHECK still shows in Health).
+	Healthcheck string `json:"healthcheck,omitempty"`
+	// Health is Docker's verdict on that healthcheck when the checks ended:
+	// starting, healthy or unhealthy; empty without a healthcheck.
+	Health string `json:"health,omitempty"`
+	// ReadySeconds is when the lab saw /ready answer 200, from container
+	// start; 0 when it never did.
+	ReadySeconds float64 `json:"ready_seconds"`
 }
 
 // Lookup returns the measure called name and whether there is one.

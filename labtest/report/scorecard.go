@@ -28,6 +28,16 @@ func WriteScorecard(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	for _, sv := range r.Services {
+		if sv.Healthcheck == "" && sv.Health == "" {
+			continue
+		}
+		ready := "never saw it ready"
+		if sv.ReadySeconds > 0 {
+			ready = fmt.Sprintf("saw it ready after %.2f s", sv.ReadySeconds)
+		}
+		fmt.Fprintf(&b, "\nHealthcheck of %s: %s; Docker says %s; the lab %s\n", sv.Name, orImage(sv.Healthcheck), orNone(sv.Health), ready)
+	}
 	fmt.Fprintf(&b, "\nScore: %d/%d (%s) in %.0f s\n", r.Score, r.MaxScore, verdict(r.Passed), r.DurationSeconds)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -38,4 +48,18 @@ func verdict(passed bool) string {
 		return "all checks passed"
 	}
 	return "some checks failed"
+}
+
+func orImage(hc string) string {
+	if hc == "" {
+		return "the image's HEALTHCHECK"
+	}
+	return hc
+}
+
+func orNone(h string) string {
+	if h == "" {
+		return "nothing"
+	}
+	return h
 }

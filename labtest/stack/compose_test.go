@@ -1,9 +1,13 @@
 package stack_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,6 +23,15 @@ func writeCompose(t *testing.T, content string) string {
 	return path
 }
 
+// manyServices is n services, each an image.
+func manyServices(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  s%d: {image: x}\n", i)
+	}
+	return b.String()
+}
+
 // TestLoadComposeRepo reads the lab's own compose file, the layout every
 // fork starts from.
 func TestLoadComposeRepo(t *testing.T) {
@@ -30,7 +43,7 @@ func TestLoadComposeRepo(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 
-	services, err := stack.LoadCompose(filepath.Join(root, "docker-compose.yml"))
+	services, err := stack.LoadCompose(context.Background(), filepath.Join(root, "docker-compose.yml"), stack.ComposeRules{})
 	require.NoError(t, err)
 
 	require.Len(t, services, 3)
@@ -48,7 +61,11 @@ func TestLoadComposeRepo(t *testing.T) {
 	assert.Equal(t, "mlready/ml-api:dev", ml.Image)
 	assert.Equal(t, "apis/ml/Dockerfile", ml.Dockerfile)
 	assert.Equal(t, "apis/traditional/Dockerfile", services["traditional-api"].Dockerfile)
-	assert.Contains(t, ml.Tmpfs, "/cache", "the named model cache is an empty folder")
+	assert.Equal(t, []stack.Volume{{Name: "model-cache", Target: "/cache"}}, ml.Volumes, "the named model cache is a Docker volume")
+	assert.Equal(t, map[string]string{"hub": "service_healthy"}, ml.Conditions)
+	require.NotNil(t, ml.Healthcheck)
+	assert.Equal(t, []string{"CMD", "/ml", "healthcheck"}, ml.Healthcheck.Test)
+	assert.Equal(t, 120*time.Second, ml.Healthcheck.StartPeriod)
 	assert.Equal(t, []string{"hub"}, ml.DependsOn)
 	assert.Equal(t, "http://hub:8000", ml.Env["HF_ENDPOINT"])
 	assert.Equal(t, "mlready/sst2-mini", ml.Env["MODEL_ID"])
@@ -88,7 +105,9 @@ func TestLoadComposeReads(t *testing.T) {
 			},
 		},
 		{
-			name: "mapping environment: values as written, no host passthrough",
+			// As docker compose reads them: YAML numbers become numbers
+			// first, so 1.10 is "1.1" there too.
+			name: "mapping environment: values as compose reads them, no host passthrough",
 			service: `build: .
     environment:
       PORT: 8000
@@ -100,7 +119,7 @@ func TestLoadComposeReads(t *testing.T) {
       FROM_HOST:`,
 			check: func(t *testing.T, _ string, s stack.Service) {
 				assert.Equal(t, map[string]string{
-					"PORT": "8000", "DEBUG": "true", "RATE": "0.50", "REVISION": "1.10", "QUOTED": "x y", "EMPTY": "",
+					"PORT": "8000", "DEBUG": "true", "RATE": "0.5", "REVISION": "1.1", "QUOTED": "x y", "EMPTY": "",
 				}, s.Env)
 			},
 		},
@@ -147,6 +166,69 @@ func TestLoadComposeReads(t *testing.T) {
 			},
 		},
 		{
+			name: "command, entrypoint, working_dir, user as compose applies them",
+			service: `build: .
+    entrypoint: /ml
+    command: ["serve", "--port", "9000"]
+    working_dir: /srv
+    user: "1000:1000"`,
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, []string{"/ml"}, s.Entrypoint)
+				assert.Equal(t, []string{"serve", "--port", "9000"}, s.Command)
+				assert.Equal(t, "/srv", s.WorkingDir)
+				assert.Equal(t, "1000:1000", s.User)
+			},
+		},
+		{
+			name:    "a command as a string is split as compose splits it",
+			service: "build: .\n    command: serve --name 'two words'",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, []string{"serve", "--name", "two words"}, s.Command)
+				assert.Nil(t, s.Entrypoint, "the image's entrypoint stays")
+			},
+		},
+		{
+			name:    "env_file, overridden by environment",
+			service: "build: .\n    env_file: [api.env]\n    environment: {B: from-environment}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, map[string]string{"A": "from-file", "B": "from-environment", "PORT": "9000"}, s.Env)
+			},
+		},
+		{
+			name:    "build args and target",
+			service: "build: {context: ., args: {MODEL: small, EMPTY: \"\"}, target: runtime}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				require.Contains(t, s.BuildArgs, "MODEL")
+				assert.Equal(t, "small", *s.BuildArgs["MODEL"])
+				assert.Equal(t, "runtime", s.Target)
+			},
+		},
+		{
+			name:    "healthcheck",
+			service: "build: .\n    healthcheck: {test: [\"CMD\", \"/ml\", \"healthcheck\"], interval: 2s, retries: 3, start_period: 1m}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				require.NotNil(t, s.Healthcheck)
+				assert.Equal(t, "CMD /ml healthcheck (interval 2s, start_period 1m0s, retries 3)", s.Healthcheck.String())
+			},
+		},
+		{
+			name:    "the folder's .env feeds interpolation, the grader's environment does not",
+			service: "build: .\n    environment: {FROM_DOTENV: \"${DOTENV_VALUE}\", ALT: \"${DOTENV_VALUE:+set}\", TOKEN: \"${TOKEN:-none}\"}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, "from .env", s.Env["FROM_DOTENV"])
+				assert.Equal(t, "set", s.Env["ALT"])
+				assert.Equal(t, "none", s.Env["TOKEN"])
+			},
+		},
+		{
+			name:    "extends a service of another file in the folder",
+			service: "extends: {file: base.yml, service: base}\n    environment: {B: mine}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, "base-image", s.Image)
+				assert.Equal(t, map[string]string{"A": "base", "B": "mine"}, s.Env)
+			},
+		},
+		{
 			name:    "ports: published:container",
 			service: "build: .\n    ports: [\"8001:8000\"]",
 			check:   func(t *testing.T, _ string, s stack.Service) { assert.Equal(t, 8000, s.Port) },
@@ -182,17 +264,19 @@ func TestLoadComposeReads(t *testing.T) {
 			check:   func(t *testing.T, _ string, s stack.Service) { assert.Zero(t, s.Port) },
 		},
 		{
-			name: "named and anonymous volumes and tmpfs become empty folders",
+			name: "named and anonymous volumes become Docker volumes, tmpfs in-memory folders",
 			service: `build: .
     volumes:
       - cache:/cache
       - /scratch
       - models:/models:ro
       - {type: volume, source: data, target: /data}
-    tmpfs: [/tmp, /run]`,
+      - {type: tmpfs, target: /fast}
+    tmpfs: [/tmp, /run]
+volumes: {cache: {}, models: {}, data: {}}`,
 			check: func(t *testing.T, _ string, s stack.Service) {
-				assert.Equal(t, []string{"/cache", "/scratch", "/models", "/data", "/tmp", "/run"}, s.Tmpfs)
-				assert.Equal(t, []string{"/cache", "/models", "/data"}, s.Volumes, "named volumes, which outlive a container")
+				assert.Equal(t, []stack.Volume{{Name: "cache", Target: "/cache"}, {Target: "/scratch"}, {Name: "models", Target: "/models", ReadOnly: true}, {Name: "data", Target: "/data"}}, s.Volumes)
+				assert.Equal(t, []string{"/fast", "/tmp", "/run"}, s.Tmpfs)
 			},
 		},
 		{
@@ -202,24 +286,37 @@ func TestLoadComposeReads(t *testing.T) {
 		},
 		{
 			name:    "depends_on as a list",
-			service: "build: .\n    depends_on: [hub, db]",
-			check:   func(t *testing.T, _ string, s stack.Service) { assert.Equal(t, []string{"hub", "db"}, s.DependsOn) },
+			service: "build: .\n    depends_on: [hub, db]\n  hub: {image: hub}\n  db: {image: db}",
+			check:   func(t *testing.T, _ string, s stack.Service) { assert.Equal(t, []string{"db", "hub"}, s.DependsOn) },
 		},
 		{
 			name:    "depends_on as a mapping, sorted",
-			service: "build: .\n    depends_on: {hub: {condition: service_healthy}, db: {condition: service_started}}",
-			check:   func(t *testing.T, _ string, s stack.Service) { assert.Equal(t, []string{"db", "hub"}, s.DependsOn) },
+			service: "build: .\n    depends_on: {hub: {condition: service_healthy}, db: {condition: service_started}}\n  hub: {image: hub}\n  db: {image: db}",
+			check: func(t *testing.T, _ string, s stack.Service) {
+				assert.Equal(t, []string{"db", "hub"}, s.DependsOn)
+				assert.Equal(t, map[string]string{"db": "service_started", "hub": "service_healthy"}, s.Conditions)
+			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("FROM_HOST", "leaked from the grader")
-			path := writeCompose(t, "services:\n  api:\n    "+tt.service+"\n")
+			t.Setenv("TOKEN", "leaked from the grader")
+			path := writeCompose(t, "services:\n  debug:\n    image: debug\n    profiles: [debug]\n  api:\n    "+tt.service+"\n")
+			dir := filepath.Dir(path)
+			for name, content := range map[string]string{
+				"api.env":  "A=from-file\nB=from-file\nPORT=9000\n",
+				".env":     "DOTENV_VALUE=from .env\n",
+				"base.yml": "services:\n  base:\n    image: base-image\n    environment: {A: base, B: base}\n",
+			} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+			}
 
-			services, err := stack.LoadCompose(path)
+			services, err := stack.LoadCompose(context.Background(), path, stack.ComposeRules{})
 
 			require.NoError(t, err)
 			require.Contains(t, services, "api")
+			assert.NotContains(t, services, "debug", "a service of a profile that is not active does not run")
 			assert.Equal(t, "api", services["api"].Name)
 			tt.check(t, filepath.Dir(path), services["api"])
 		})
@@ -233,25 +330,54 @@ func TestLoadComposeRefuses(t *testing.T) {
 		file    string // a whole file instead
 		want    []string
 	}{
-		{name: "privileged", service: "build: .\n    privileged: true", want: []string{"privileged: true is not allowed"}},
-		{name: "host network", service: "build: .\n    network_mode: host", want: []string{"host network or pid namespace is not allowed"}},
-		{name: "host pid", service: "build: .\n    pid: host", want: []string{"host network or pid namespace is not allowed"}},
-		{name: "added capabilities", service: "build: .\n    cap_add: [SYS_ADMIN]", want: []string{"cap_add is not allowed"}},
-		{name: "devices", service: "build: .\n    devices: [\"/dev/kvm:/dev/kvm\"]", want: []string{"devices are not allowed"}},
-		{name: "relative bind mount", service: "build: .\n    volumes: [\"./data:/data\"]", want: []string{"host folder mount ./data is not allowed"}},
-		{name: "absolute bind mount", service: "build: .\n    volumes: [\"/etc:/etc\"]", want: []string{"host folder mount /etc is not allowed"}},
-		{name: "home bind mount", service: "build: .\n    volumes: [\"~/.ssh:/root/.ssh:ro\"]", want: []string{"host folder mount ~/.ssh is not allowed"}},
+		{name: "privileged", service: "build: .\n    privileged: true", want: []string{"privileged is refused: a graded service gets no host access"}},
+		{name: "host network", service: "build: .\n    network_mode: host", want: []string{"network_mode is refused"}},
+		{name: "host pid", service: "build: .\n    pid: host", want: []string{"pid is refused"}},
+		{name: "added capabilities", service: "build: .\n    cap_add: [SYS_ADMIN]", want: []string{"cap_add is refused"}},
+		{name: "devices", service: "build: .\n    devices: [\"/dev/kvm:/dev/kvm\"]", want: []string{"devices is refused"}},
+		{name: "relative bind mount", service: "build: .\n    volumes: [\"./data:/data\"]", want: []string{"host folder mount", "/data is refused"}},
+		{name: "absolute bind mount", service: "build: .\n    volumes: [\"/etc:/etc\"]", want: []string{"host folder mount /etc is refused"}},
+		{name: "home bind mount", service: "build: .\n    volumes: [\"~/.ssh:/root/.ssh:ro\"]", want: []string{"host folder mount", ".ssh is refused"}},
 		{
 			name:    "long-form bind mount",
 			service: "build: .\n    volumes: [{type: bind, source: /var/run/docker.sock, target: /var/run/docker.sock}]",
-			want:    []string{"host folder mount /var/run/docker.sock is not allowed"},
+			want:    []string{"host folder mount /var/run/docker.sock is refused"},
 		},
-		{name: "neither image nor build", service: "ports: [\"8000\"]", want: []string{"neither image nor build"}},
-		{name: "build as a list", service: "build: [a, b]", want: []string{"build must be a path or a mapping"}},
-		{name: "environment as a string", service: "build: .\n    environment: PORT=8000", want: []string{"environment must be a mapping or a list"}},
-		{name: "environment value that is a list", service: "build: .\n    environment: {HOSTS: [a, b]}", want: []string{"environment: HOSTS must be a single value"}},
-		{name: "no services", file: "version: \"2.4\"\n", want: []string{"has no services"}},
-		{name: "not YAML", file: "services: [\n", want: []string{"parse compose file"}},
+		{name: "the Docker socket by another key", service: "build: .\n    use_api_socket: true", want: []string{"use_api_socket is refused: it hands the service the grader's Docker engine"}},
+		{name: "a key the lab does not apply", service: "build: .\n    ulimits: {nofile: 10}", want: []string{"ulimits is refused"}},
+		{name: "a build key the lab does not apply", service: "build: {context: ., ssh: [default]}", want: []string{"build.ssh is refused"}},
+		{name: "build network", service: "build: {context: ., network: host}", want: []string{"build.network is refused"}},
+		{name: "two replicas", service: "build: .\n    deploy: {replicas: 2}", want: []string{"deploy.replicas 2 is refused"}},
+		{name: "host-gateway", service: "build: .\n    extra_hosts: [\"host.docker.internal:host-gateway\"]", want: []string{"host-gateway is refused"}},
+		{name: "build context outside the folder", service: "build: ..", want: []string{"build.context", "is outside the graded folder", "allow_outside_context"}},
+		{name: "env_file outside the folder", service: "build: .\n    env_file: /etc/hostname", want: []string{"env_file /etc/hostname is outside the graded folder"}},
+	}
+	loaderErrors := []struct {
+		name string
+		file string
+		want []string
+	}{
+		{name: "neither image nor build", file: "services:\n  api:\n    ports: [\"8000\"]\n", want: []string{`service "api" has neither an image nor a build context`}},
+		{name: "build as a list", file: "services:\n  api:\n    build: [a, b]\n", want: []string{"services.api.build must be a string"}},
+		{name: "environment value that is a list", file: "services:\n  api:\n    build: .\n    environment: {HOSTS: [a, b]}\n", want: []string{"services.api.environment"}},
+		{name: "a misspelt key", file: "services:\n  api:\n    build: .\n    comand: [x]\n", want: []string{"services.api", "comand"}},
+		{name: "a required variable", file: "services:\n  api:\n    build: .\n    environment: {TOKEN: \"${TOKEN:?set TOKEN first}\"}\n", want: []string{"set TOKEN first"}},
+		{name: "extends outside the folder", file: "services:\n  api:\n    extends: {file: /etc/compose.yml, service: x}\n", want: []string{"/etc/compose.yml"}},
+		{name: "no services", file: "version: \"2.4\"\n", want: []string{"empty compose file"}},
+		{name: "not YAML", file: "services: [\n", want: []string{"docker-compose.yml"}},
+		{name: "too many services", file: "services:\n" + manyServices(9), want: []string{"has 9 services; the lab runs at most 8"}},
+	}
+	for _, tt := range loaderErrors {
+		t.Run(tt.name, func(t *testing.T) {
+			services, err := stack.LoadCompose(context.Background(), writeCompose(t, tt.file), stack.ComposeRules{})
+
+			require.Error(t, err)
+			assert.Nil(t, services)
+			assert.Contains(t, err.Error(), "compose file docker-compose.yml", "the error names the file")
+			for _, s := range tt.want {
+				assert.Contains(t, err.Error(), s)
+			}
+		})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,7 +386,7 @@ func TestLoadComposeRefuses(t *testing.T) {
 				content = "services:\n  ok:\n    image: nginx\n  api:\n    " + tt.service + "\n"
 			}
 
-			services, err := stack.LoadCompose(writeCompose(t, content))
+			services, err := stack.LoadCompose(context.Background(), writeCompose(t, content), stack.ComposeRules{})
 
 			require.Error(t, err)
 			assert.Nil(t, services)
@@ -273,8 +399,36 @@ func TestLoadComposeRefuses(t *testing.T) {
 		})
 	}
 
+	// Files outside the folder that the compose file makes the lab read:
+	// each is refused, with its path.
+	for name, content := range map[string]string{
+		"extends": "services:\n  api:\n    extends: {file: ../outside.yml, service: base}\n",
+		"include": "include: [../outside.yml]\nservices:\n  api:\n    image: x\n",
+	} {
+		t.Run(name+" outside the folder", func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "fork")
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(parent, "outside.yml"), []byte("services:\n  base:\n    image: grader-secret\n"), 0o644))
+			path := filepath.Join(dir, "docker-compose.yml")
+			require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+
+			_, err := stack.LoadCompose(context.Background(), path, stack.ComposeRules{})
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "reads "+filepath.Join(parent, "outside.yml")+", outside the graded folder")
+		})
+	}
+
+	t.Run("build context outside the folder, allowed by the policy", func(t *testing.T) {
+		path := writeCompose(t, "services:\n  api:\n    build: ..\n")
+		services, err := stack.LoadCompose(context.Background(), path, stack.ComposeRules{AllowOutsideContext: true})
+		require.NoError(t, err)
+		assert.Equal(t, filepath.Dir(filepath.Dir(path)), services["api"].Context)
+	})
+
 	t.Run("missing file", func(t *testing.T) {
-		_, err := stack.LoadCompose(filepath.Join(t.TempDir(), "docker-compose.yml"))
+		_, err := stack.LoadCompose(context.Background(), filepath.Join(t.TempDir(), "docker-compose.yml"), stack.ComposeRules{})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "read compose file")
 	})

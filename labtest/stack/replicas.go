@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,7 +26,7 @@ func (st *Stack) CreateVolume(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("create volume %s: %w", name, err)
 	}
 	st.mu.Lock()
-	st.volumes = append(st.volumes, name)
+	st.volumes[name] = true
 	st.mu.Unlock()
 	return name, nil
 }
@@ -39,22 +38,9 @@ func (st *Stack) RemoveVolume(ctx context.Context, name string) error {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
 	st.mu.Lock()
-	st.volumes = slices.DeleteFunc(st.volumes, func(v string) bool { return v == name })
+	delete(st.volumes, name)
 	st.mu.Unlock()
 	return nil
-}
-
-// removeVolumes removes what CreateVolume made; the caller holds st.mu and
-// has removed the containers first.
-func (st *Stack) removeVolumes(ctx context.Context) error {
-	var errs []error
-	for _, name := range st.volumes {
-		if _, err := st.client.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true}); err != nil {
-			errs = append(errs, fmt.Errorf("remove volume %s: %w", name, err))
-		}
-	}
-	st.volumes = nil
-	return errors.Join(errs...)
 }
 
 // StartReplica starts one more container of s from image, like Start, with
@@ -63,7 +49,7 @@ func (st *Stack) removeVolumes(ctx context.Context) error {
 // containers reach it under the service's name too, as compose's replicas.
 func (st *Stack) StartReplica(ctx context.Context, s Service, image string, volumes map[string]string) (*Running, error) {
 	for target := range volumes {
-		if !slices.Contains(s.Volumes, target) {
+		if !slices.ContainsFunc(s.Volumes, func(v Volume) bool { return v.Name != "" && v.Target == target }) {
 			return nil, fmt.Errorf("service %s has no named volume at %s", s.Name, target)
 		}
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
-	"github.com/testcontainers/testcontainers-go/network"
 )
 
 // Limits bound what one container may use.
@@ -77,12 +76,22 @@ type Stack struct {
 	watching context.Context
 	endWatch context.CancelFunc
 
+	keepImages int
+
 	mu         sync.Mutex
-	network    *testcontainers.DockerNetwork
+	network    *labNetwork
 	containers []*Running
-	// volumes are the Docker volumes CreateVolume made and nothing has
-	// removed yet.
-	volumes []string
+	// relays are the relay containers, removed with the services.
+	relays []testcontainers.Container
+	// volumes and images are what the stack created, by name.
+	volumes map[string]bool
+	images  []string
+	// tools are images the lab built for itself (relay, builder): always
+	// removed.
+	tools []string
+	relay string
+	// builder is the pre-build's image, built on first use.
+	builder string
 }
 
 // Running is one started service.
@@ -114,7 +123,7 @@ const LabelRun = "org.mlready.run"
 
 // New connects to the Docker engine and fails at once, with a message saying
 // so, when there is none.
-func New(ctx context.Context, limits Limits) (*Stack, error) {
+func New(ctx context.Context, limits Limits, opts ...Option) (*Stack, error) {
 	// The stack removes everything it creates itself, so it never needs the
 	// Ryuk reaper (whose image cannot always be pulled). On a machine with a
 	// /.dockerenv, testcontainers would otherwise dial the bridge gateway
@@ -140,20 +149,26 @@ func New(ctx context.Context, limits Limits) (*Stack, error) {
 	sum := sha256.Sum256([]byte(fmt.Sprint(time.Now().UnixNano())))
 	copy(id, sum[:])
 	watching, endWatch := context.WithCancel(context.Background())
-	return &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits, watching: watching, endWatch: endWatch}, nil
+	st := &Stack{provider: p, client: p.Client(), runID: hex.EncodeToString(id), limits: limits, watching: watching, endWatch: endWatch, volumes: map[string]bool{}}
+	for _, o := range opts {
+		o(st)
+	}
+	return st, nil
 }
 
 // RunID is the value of LabelRun on everything this stack creates.
 func (st *Stack) RunID() string { return st.runID }
 
 // ImageFor builds the image of s when it has a build section and returns the
-// image to run. Built images are tagged by folder so that Docker's cache
-// makes the next build of the same folder quick.
+// image to run. The build has no network, as a fork's code gets none.
+// Built images are tagged by folder, so that a kept image speeds up the
+// next build of the same folder, and removed when the stack closes unless
+// it keeps images (WithKeepImages).
 func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (string, error) {
 	if s.Context == "" {
 		return s.Image, nil
 	}
-	sum := sha256.Sum256([]byte(s.Context + "\x00" + s.Dockerfile))
+	sum := sha256.Sum256([]byte(s.Context + "\x00" + s.Dockerfile + "\x00" + s.Target + "\x00" + fmt.Sprint(s.BuildArgs)))
 	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        s.Context,
 		Dockerfile:     s.Dockerfile,
@@ -161,59 +176,115 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 		Tag:            hex.EncodeToString(sum[:6]),
 		KeepImage:      true,
 		BuildLogWriter: logs,
+		BuildArgs:      s.BuildArgs,
+		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+			o.Target = s.Target
+			o.NetworkMode = "none"
+			o.Remove = true
+			o.ForceRemove = true
+			if o.Labels == nil {
+				o.Labels = map[string]string{}
+			}
+			o.Labels[LabelImage] = "fork"
+			o.Labels[LabelRun] = st.runID
+			// Docker's creation time has whole seconds: kept images are
+			// ordered by this instead.
+			o.Labels[labelBuilt] = strconv.FormatInt(time.Now().UnixNano(), 10)
+		},
 	}}
 	tag, err := st.provider.BuildImage(ctx, &req)
 	if err != nil {
 		return "", fmt.Errorf("image for service %s does not build (%s in %s): %s", s.Name, s.Dockerfile, s.Context, buildCause(err))
 	}
+	st.mu.Lock()
+	st.images = append(st.images, tag)
+	st.mu.Unlock()
 	return tag, nil
 }
 
 // Start creates and starts a container of s from image, on the stack's
-// network under its service name, and returns as soon as it runs.
+// network under its service name, and returns as soon as it runs. The lab
+// network has no route out, not even to this machine: the lab reaches a
+// service's port through a relay container (see relay.go).
 func (st *Stack) Start(ctx context.Context, s Service, image string) (*Running, error) {
 	return st.start(ctx, s, image, nil)
 }
 
-// start is Start with volumes: each target in it gets the named Docker
-// volume instead of an empty tmpfs.
+// start is Start with volumes: each named volume's target in it gets the
+// Docker volume it names instead of the run's volume of that name.
 func (st *Stack) start(ctx context.Context, s Service, image string, volumes map[string]string) (*Running, error) {
 	nw, err := st.ensureNetwork(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tmpfsOwner := st.imageUser(ctx, image)
+	// compose's user: replaces the image's.
+	tmpfsOwner := st.imageUser(ctx, image, s.User)
+	var mounts []mount.Mount
+	for i, v := range s.Volumes {
+		name, ok := volumes[v.Target]
+		if !ok || v.Name == "" {
+			if name, err = st.ensureVolume(ctx, s, i, v); err != nil {
+				return nil, err
+			}
+		}
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: v.Target, ReadOnly: v.ReadOnly})
+	}
+	labels := map[string]string{}
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	labels[LabelRun] = st.runID
+	labels["org.mlready.service"] = s.Name
 	req := testcontainers.ContainerRequest{
 		Image:          image,
 		Env:            s.Env,
-		Labels:         map[string]string{LabelRun: st.runID, "org.mlready.service": s.Name},
+		Labels:         labels,
 		Networks:       []string{nw.Name},
 		NetworkAliases: map[string][]string{nw.Name: {s.Name}},
+		ConfigModifier: func(c *container.Config) {
+			// compose's command and entrypoint replace the image's; an
+			// empty one clears it.
+			if s.Entrypoint != nil {
+				c.Entrypoint = s.Entrypoint
+			}
+			if s.Command != nil {
+				c.Cmd = s.Command
+			}
+			if s.WorkingDir != "" {
+				c.WorkingDir = s.WorkingDir
+			}
+			if s.User != "" {
+				c.User = s.User
+			}
+			if s.Hostname != "" {
+				c.Hostname = s.Hostname
+			}
+			if h := s.Healthcheck; h != nil {
+				c.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+					StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+				if h.Disabled {
+					c.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
+				}
+			}
+		},
 		HostConfigModifier: func(hc *container.HostConfig) {
-			hc.Memory = st.limits.MemoryBytes
-			hc.MemorySwap = st.limits.MemoryBytes
-			pids := st.limits.PIDs
-			hc.PidsLimit = &pids
-			hc.NanoCPUs = int64(st.limits.CPUs * 1e9)
-			hc.ReadonlyRootfs = true
-			hc.CapDrop = []string{"ALL"}
-			hc.SecurityOpt = []string{"no-new-privileges:true"}
-			hc.Privileged = false
-			// A service that floods its log must not fill the disk; the
-			// log watcher stops it once it has written LogBudget.
-			hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.Itoa(LogBudget>>20) + "m", "max-file": "1"}}
+			st.limit(hc)
+			hc.Init = s.Init
+			hc.ExtraHosts = s.ExtraHosts
+			hc.Mounts = mounts
 			hc.Tmpfs = map[string]string{"/tmp": "rw,size=64m"}
 			for _, t := range s.Tmpfs {
-				if name, ok := volumes[t]; ok {
-					hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: t})
-					continue
-				}
 				hc.Tmpfs[t] = "rw,size=512m" + tmpfsOwner
 			}
 		},
 	}
+	// The relay comes first: the lab watches a service from the moment its
+	// container starts, and must have a way in by then.
+	var url string
 	if s.Port > 0 {
-		req.ExposedPorts = []string{strconv.Itoa(s.Port) + "/tcp"}
+		if url, err = st.relayTo(ctx, s, nw.Name); err != nil {
+			return nil, err
+		}
 	}
 	c, err := st.provider.CreateContainer(ctx, req)
 	if c != nil {
@@ -228,32 +299,39 @@ func (st *Stack) start(ctx context.Context, s Service, image string, volumes map
 	}
 	r.Started = time.Now()
 	go r.watchLog(st.watching)
-	if s.Port > 0 {
-		host, err := c.Host(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("service %s: find its host: %w", s.Name, err)
-		}
-		p, err := c.MappedPort(ctx, strconv.Itoa(s.Port)+"/tcp")
-		if err != nil {
-			if why := r.Exited(ctx); why != "" {
-				return nil, fmt.Errorf("service %s: %s", s.Name, why)
-			}
-			return nil, fmt.Errorf("service %s: find the host port of container port %d: %w", s.Name, s.Port, err)
-		}
-		r.URL = "http://" + net.JoinHostPort(host, strconv.Itoa(int(p.Num())))
-	}
+	r.URL = url
 	return r, nil
 }
 
+// limit applies the grader's limits and hardening to a container that runs
+// a fork's code: a service, or its pre-build.
+func (st *Stack) limit(hc *container.HostConfig) {
+	hc.Memory = st.limits.MemoryBytes
+	hc.MemorySwap = st.limits.MemoryBytes
+	pids := st.limits.PIDs
+	hc.PidsLimit = &pids
+	hc.NanoCPUs = int64(st.limits.CPUs * 1e9)
+	hc.ReadonlyRootfs = true
+	hc.CapDrop = []string{"ALL"}
+	hc.SecurityOpt = []string{"no-new-privileges:true"}
+	hc.Privileged = false
+	// A service that floods its log must not fill the disk; the log
+	// watcher stops it once it has written LogBudget.
+	hc.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": strconv.Itoa(LogBudget>>20) + "m", "max-file": "1"}}
+}
+
 // imageUser returns tmpfs options that give a writable folder to the user
-// the image runs as: a tmpfs mounted over a folder of the image takes that
+// the container runs as (user, else the image's): a tmpfs mounted over a folder of the image takes that
 // folder's owner and mode, whatever mode it is given.
-func (st *Stack) imageUser(ctx context.Context, image string) string {
-	res, err := st.client.ImageInspect(ctx, image)
-	if err != nil || res.Config == nil {
-		return ",mode=1777"
+func (st *Stack) imageUser(ctx context.Context, image, user string) string {
+	if user == "" {
+		res, err := st.client.ImageInspect(ctx, image)
+		if err != nil || res.Config == nil {
+			return ",mode=1777"
+		}
+		user = res.Config.User
 	}
-	uid, gid, _ := strings.Cut(res.Config.User, ":")
+	uid, gid, _ := strings.Cut(user, ":")
 	if _, err := strconv.Atoi(uid); err != nil {
 		return ",mode=1777"
 	}
@@ -269,23 +347,38 @@ func (st *Stack) track(r *Running) {
 	st.containers = append(st.containers, r)
 }
 
-func (st *Stack) ensureNetwork(ctx context.Context) (*testcontainers.DockerNetwork, error) {
+// labNetwork is the network the services of a run share.
+type labNetwork struct{ Name, ID string }
+
+func (st *Stack) ensureNetwork(ctx context.Context) (*labNetwork, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.network != nil {
 		return st.network, nil
 	}
-	nw, err := network.New(ctx, network.WithLabels(map[string]string{LabelRun: st.runID}))
+	// Internal: no route out. Without an address on the bridge, the grader's
+	// machine is not reachable from it either: an internal network still
+	// gives its containers a route to the bridge's address, and so to every
+	// port this machine listens on (measured on Docker 20.10). The engine
+	// is asked directly: testcontainers drops driver options.
+	name := "mlready-lab-" + st.runID
+	res, err := st.client.NetworkCreate(ctx, name, client.NetworkCreateOptions{
+		Driver:   "bridge",
+		Internal: true,
+		Labels:   map[string]string{LabelRun: st.runID},
+		Options:  map[string]string{"com.docker.network.bridge.inhibit_ipv4": "true"},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create network: %w", err)
 	}
-	st.network = nw
-	return nw, nil
+	st.network = &labNetwork{Name: name, ID: res.ID}
+	return st.network, nil
 }
 
-// Close removes every container, with its volumes, every volume made by
-// CreateVolume, and the network that the stack created. It uses its own deadline, not ctx's, so that it still
-// cleans up after a cancelled run.
+// Close removes every container, volume and network the stack created, and
+// the images it built (but the newest kept ones, see WithKeepImages). It
+// uses its own deadline, not ctx's, so that it still cleans up after a
+// cancelled run.
 func (st *Stack) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -293,19 +386,31 @@ func (st *Stack) Close() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var errs []error
+	for _, c := range st.relays {
+		if err := c.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil {
+			errs = append(errs, fmt.Errorf("remove relay container: %w", err))
+		}
+	}
+	st.relays = nil
 	for _, r := range st.containers {
 		if err := r.container.Terminate(ctx, testcontainers.StopTimeout(2*time.Second), testcontainers.RemoveVolumes()); err != nil {
 			errs = append(errs, fmt.Errorf("remove container of %s: %w", r.Name, err))
 		}
 	}
 	st.containers = nil
-	errs = append(errs, st.removeVolumes(ctx))
+	for name := range st.volumes {
+		if _, err := st.client.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", name, err))
+		}
+	}
+	st.volumes = map[string]bool{}
 	if st.network != nil {
-		if err := st.network.Remove(ctx); err != nil {
+		if _, err := st.client.NetworkRemove(ctx, st.network.ID, client.NetworkRemoveOptions{}); err != nil {
 			errs = append(errs, fmt.Errorf("remove network: %w", err))
 		}
 		st.network = nil
 	}
+	errs = append(errs, st.removeImages(ctx))
 	return errors.Join(errs...)
 }
 
@@ -331,9 +436,21 @@ func (r *Running) Exited(ctx context.Context) string {
 		return why + " (" + stoppedBy + ")"
 	}
 	if tail := r.LogTail(ctx, 5); tail != "" {
-		why += "; its last log lines: " + tail
+		why += "; its last log lines: " + tail + offline(tail)
 	}
 	return why
+}
+
+// offline explains a log that shows a service trying to reach outside the
+// lab network, so that a fork that needs the internet at run time is told
+// why it cannot have it.
+func offline(log string) string {
+	for _, sign := range []string{"no route to host", "network is unreachable", "i/o timeout", "no such host", "server misbehaving", "Temporary failure in name resolution"} {
+		if strings.Contains(log, sign) {
+			return " (the lab network has no route out: a graded service cannot reach the internet or the grader's machine; ship what it needs in its image, or serve it from a service of the compose file)"
+		}
+	}
+	return ""
 }
 
 // LogTail returns the last n lines of the container's output, joined.
