@@ -27,7 +27,7 @@ func timelines(env *check.Env) []report.ServiceTimeline {
 	var out []report.ServiceTimeline
 	for _, s := range []struct {
 		role string
-		svc  *check.Service
+		svc  *check.API
 	}{{"ml", env.ML}, {"traditional", env.Traditional}} {
 		if s.svc == nil || s.svc.Startup == nil {
 			continue

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -19,6 +20,14 @@ type Env struct {
 	// Getenv looks a variable up, as os.Getenv does.
 	Getenv func(string) string
 	errs   []error
+}
+
+// String reads a text setting as it is.
+func (e *Env) String(name, def string) string {
+	if s := e.Getenv(name); s != "" {
+		return s
+	}
+	return def
 }
 
 // Duration reads a Go duration ("5ms", "10s").
@@ -66,9 +75,31 @@ func (e *Env) Bool(name string, def bool) bool {
 // Err names every setting that did not parse, or is nil.
 func (e *Env) Err() error { return errors.Join(e.errs...) }
 
-// ShutdownGrace is $SHUTDOWN_GRACE or DefaultShutdownGrace.
-func ShutdownGrace(getenv func(string) string) (time.Duration, error) {
-	e := Env{Getenv: getenv}
-	d := e.Duration("SHUTDOWN_GRACE", DefaultShutdownGrace)
-	return d, e.Err()
+// Settings are the serving settings both APIs read from the environment;
+// each API's own settings struct embeds them.
+type Settings struct {
+	// Port is $PORT, or DefaultPort.
+	Port string
+	// LogLevel is debug when LOG_LEVEL=debug (one line per request), info
+	// otherwise.
+	LogLevel slog.Level
+	// ShutdownGrace is $SHUTDOWN_GRACE, or DefaultShutdownGrace: how long
+	// the requests in flight may take to finish after SIGTERM.
+	ShutdownGrace time.Duration
+}
+
+// ReadSettings reads PORT, LOG_LEVEL and SHUTDOWN_GRACE from e; a bad value
+// is recorded in e, to be named with the API's other bad settings by e.Err.
+func ReadSettings(e *Env) Settings {
+	s := Settings{
+		Port:          e.String("PORT", DefaultPort),
+		LogLevel:      slog.LevelInfo,
+		ShutdownGrace: e.Duration("SHUTDOWN_GRACE", DefaultShutdownGrace),
+	}
+	// Any other LOG_LEVEL is info, as it always was: a typo there must not
+	// keep an API from starting.
+	if e.Getenv("LOG_LEVEL") == "debug" {
+		s.LogLevel = slog.LevelDebug
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -37,13 +38,24 @@ func TestEnv(t *testing.T) {
 	}
 }
 
-func TestShutdownGrace(t *testing.T) {
-	d, err := httpapi.ShutdownGrace(func(string) string { return "" })
+func TestReadSettings(t *testing.T) {
+	read := func(vars map[string]string) (httpapi.Settings, error) {
+		e := httpapi.Env{Getenv: func(k string) string { return vars[k] }}
+		s := httpapi.ReadSettings(&e)
+		return s, e.Err()
+	}
+	s, err := read(nil)
 	assert.NoError(t, err)
-	assert.Equal(t, httpapi.DefaultShutdownGrace, d)
-	d, err = httpapi.ShutdownGrace(func(string) string { return "3s" })
+	assert.Equal(t, httpapi.Settings{Port: httpapi.DefaultPort, LogLevel: slog.LevelInfo, ShutdownGrace: httpapi.DefaultShutdownGrace}, s)
+
+	s, err = read(map[string]string{"PORT": "9000", "LOG_LEVEL": "debug", "SHUTDOWN_GRACE": "3s"})
 	assert.NoError(t, err)
-	assert.Equal(t, 3*time.Second, d)
-	_, err = httpapi.ShutdownGrace(func(string) string { return "later" })
+	assert.Equal(t, httpapi.Settings{Port: "9000", LogLevel: slog.LevelDebug, ShutdownGrace: 3 * time.Second}, s)
+
+	s, err = read(map[string]string{"LOG_LEVEL": "verbose"})
+	assert.NoError(t, err, "an unknown LOG_LEVEL is info, never a reason not to start")
+	assert.Equal(t, slog.LevelInfo, s.LogLevel)
+
+	_, err = read(map[string]string{"SHUTDOWN_GRACE": "later"})
 	assert.ErrorContains(t, err, "SHUTDOWN_GRACE")
 }

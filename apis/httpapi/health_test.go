@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,20 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// get serves one GET through h and decodes the JSON object it answers.
-func get(t *testing.T, h http.Handler, path string) (int, map[string]any) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	require.Equal(t, "application/json", rec.Header().Get("Content-Type"), "%s answers JSON", path)
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
-	return rec.Code, body
-}
+// statusAndBody splits a reply for tests that compare both.
+func statusAndBody(r httpapitest.Reply) (int, map[string]any) { return r.Status, r.Body }
 
 func TestHealthEndpoints(t *testing.T) {
 	tests := []struct {
@@ -69,7 +61,7 @@ func TestHealthEndpoints(t *testing.T) {
 			}.Mount(r)
 
 			// /health describes the process and never gates traffic.
-			code, body := get(t, r, "/health")
+			code, body := statusAndBody(httpapitest.Get(t, r, "/health"))
 			assert.Equal(t, http.StatusOK, code)
 			assert.Equal(t, tt.readiness.Status, body["status"])
 			assert.Equal(t, tt.readiness.Ready, body["ready"])
@@ -85,11 +77,11 @@ func TestHealthEndpoints(t *testing.T) {
 				assert.NotContains(t, body, "reason")
 			}
 
-			code, body = get(t, r, "/live")
+			code, body = statusAndBody(httpapitest.Get(t, r, "/live"))
 			assert.Equal(t, http.StatusOK, code)
 			assert.Equal(t, true, body["live"])
 
-			code, body = get(t, r, "/ready")
+			code, body = statusAndBody(httpapitest.Get(t, r, "/ready"))
 			assert.Equal(t, tt.wantReady, code)
 			assert.Equal(t, tt.readiness.Ready, body["ready"])
 			if !tt.readiness.Ready {
@@ -110,7 +102,7 @@ func TestHealthDetailsCannotOverrideContractFields(t *testing.T) {
 		}}
 	}}.Mount(r)
 
-	_, body := get(t, r, "/health")
+	body := httpapitest.Get(t, r, "/health").Body
 
 	assert.Equal(t, httpapi.StatusStarting, body["status"])
 	assert.Equal(t, false, body["ready"])
@@ -129,10 +121,10 @@ func TestHealthIsCurrentOnEveryRequest(t *testing.T) {
 		return httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "warming"}
 	}}.Mount(r)
 
-	code, _ := get(t, r, "/ready")
+	code := httpapitest.Get(t, r, "/ready").Status
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	ready = true
-	code, _ = get(t, r, "/ready")
+	code = httpapitest.Get(t, r, "/ready").Status
 	assert.Equal(t, http.StatusOK, code)
 }
 
@@ -197,7 +189,7 @@ func TestOpenInferenceProtocolAliases(t *testing.T) {
 				return httpapi.Readiness{Status: httpapi.StatusStarting, Reason: "model is loading"}
 			}}.Mount(r)
 
-			code, body := get(t, r, tt.path)
+			code, body := statusAndBody(httpapitest.Get(t, r, tt.path))
 
 			assert.Equal(t, tt.wantCode, code, "%v", body)
 			assert.Contains(t, body, tt.wantField)
@@ -244,7 +236,7 @@ func TestModelRespondingProbe(t *testing.T) {
 				return tt.responding
 			}}.Mount(r)
 
-			code, body := get(t, r, "/v2/models/m/ready")
+			code, body := statusAndBody(httpapitest.Get(t, r, "/v2/models/m/ready"))
 
 			assert.Equal(t, tt.wantCode, code, "%v", body)
 			assert.Equal(t, tt.wantCalled, called, "inference run")
@@ -256,7 +248,7 @@ func TestModelRespondingProbe(t *testing.T) {
 				assert.Contains(t, body["reason"], "did not answer")
 			}
 			// /ready keeps its own meaning: loaded, not responding.
-			code, _ = get(t, r, "/ready")
+			code = httpapitest.Get(t, r, "/ready").Status
 			assert.Equal(t, map[bool]int{true: 200, false: 503}[tt.ready], code)
 		})
 	}

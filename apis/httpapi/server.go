@@ -17,14 +17,6 @@ import (
 // DefaultPort is where an API listens when PORT is not set.
 const DefaultPort = "8000"
 
-// Port is the port to listen on: $PORT or DefaultPort.
-func Port(getenv func(string) string) string {
-	if p := getenv("PORT"); p != "" {
-		return p
-	}
-	return DefaultPort
-}
-
 // NewRouter returns a chi router that logs one line per request and answers
 // unknown paths (404) and wrong methods (405) with a JSON error.
 func NewRouter(logger *slog.Logger) *chi.Mux {
@@ -110,12 +102,13 @@ func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 	return nil
 }
 
-// Healthcheck probes the API listening on port at /ready and returns the
+// Healthcheck probes the API listening on $PORT at /ready and returns the
 // process exit code: 0 when ready, 1 otherwise. It is the image's health
 // check, for images that have no shell or curl.
-func Healthcheck(port string) int {
+func Healthcheck(getenv func(string) string) int {
+	s := ReadSettings(&Env{Getenv: getenv})
 	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:" + port + "/ready")
+	resp, err := c.Get("http://127.0.0.1:" + s.Port + "/ready")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "healthcheck:", err)
 		return 1
@@ -128,13 +121,9 @@ func Healthcheck(port string) int {
 	return 0
 }
 
-// NewLogger returns the JSON logger both APIs write to stdout; LOG_LEVEL=debug
-// adds one line per request.
-func NewLogger(getenv func(string) string) *slog.Logger {
-	level := slog.LevelInfo
-	if getenv("LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
+// NewLogger returns the JSON logger both APIs write to stdout; at debug
+// level it adds one line per request.
+func NewLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
 

@@ -43,22 +43,6 @@ func TestRouterAnswersUnknownPathsAndMethodsWithJSON(t *testing.T) {
 	}
 }
 
-func TestPort(t *testing.T) {
-	tests := []struct{ env, want string }{
-		{"", httpapi.DefaultPort},
-		{"9090", "9090"},
-	}
-	for _, tt := range tests {
-		getenv := func(k string) string {
-			if k == "PORT" {
-				return tt.env
-			}
-			return ""
-		}
-		assert.Equal(t, tt.want, httpapi.Port(getenv), "PORT=%q", tt.env)
-	}
-}
-
 func TestNewLoggerLevel(t *testing.T) {
 	tests := []struct {
 		level     string
@@ -69,12 +53,13 @@ func TestNewLoggerLevel(t *testing.T) {
 		{"debug", true},
 	}
 	for _, tt := range tests {
-		logger := httpapi.NewLogger(func(k string) string {
+		settings := httpapi.ReadSettings(&httpapi.Env{Getenv: func(k string) string {
 			if k == "LOG_LEVEL" {
 				return tt.level
 			}
 			return ""
-		})
+		}})
+		logger := httpapi.NewLogger(settings.LogLevel)
 		assert.Equal(t, tt.wantDebug, logger.Enabled(context.Background(), slog.LevelDebug), "LOG_LEVEL=%q", tt.level)
 		assert.True(t, logger.Enabled(context.Background(), slog.LevelInfo), "LOG_LEVEL=%q", tt.level)
 	}
@@ -158,6 +143,14 @@ func TestServeReportsAPortInUse(t *testing.T) {
 }
 
 func TestHealthcheck(t *testing.T) {
+	portEnv := func(port string) func(string) string {
+		return func(k string) string {
+			if k == "PORT" {
+				return port
+			}
+			return ""
+		}
+	}
 	tests := []struct {
 		name     string
 		status   int
@@ -177,7 +170,7 @@ func TestHealthcheck(t *testing.T) {
 			defer srv.Close()
 			port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
 
-			assert.Equal(t, tt.wantCode, httpapi.Healthcheck(port))
+			assert.Equal(t, tt.wantCode, httpapi.Healthcheck(portEnv(port)))
 			assert.Equal(t, "/ready", path)
 		})
 	}
@@ -187,7 +180,7 @@ func TestHealthcheck(t *testing.T) {
 		addr := ln.Addr().String()
 		require.NoError(t, ln.Close())
 
-		assert.Equal(t, 1, httpapi.Healthcheck(addr[strings.LastIndex(addr, ":")+1:]))
+		assert.Equal(t, 1, httpapi.Healthcheck(portEnv(addr[strings.LastIndex(addr, ":")+1:])))
 	})
 }
 

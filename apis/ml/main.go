@@ -14,7 +14,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(httpapi.Healthcheck(httpapi.Port(os.Getenv)))
+		os.Exit(httpapi.Healthcheck(os.Getenv))
 	}
 	os.Exit(mlapi.Main(os.Getenv))
 }

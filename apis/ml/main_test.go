@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -21,10 +19,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// fixtureDir is the committed sst2-mini fixture model.
-const fixtureDir = "../../fixtures/models/sst2-mini"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
+)
 
 // process is the ml binary running as a child process.
 type process struct {
@@ -51,11 +48,7 @@ func (p *process) log() string {
 // free port with the fixture model and the extra environment, until ready.
 func startBinary(t *testing.T, env ...string) *process {
 	t.Helper()
-	model, err := filepath.Abs(fixtureDir)
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(model, "model.onnx")); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("fixture model missing: %s/model.onnx", fixtureDir)
-	}
+	model := httpapitest.FixtureModel(t)
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool on PATH to build the binary with")

@@ -7,12 +7,12 @@ import (
 	"os"
 
 	"github.com/mlready/mlready/apis/httpapi"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(httpapi.Healthcheck(httpapi.Port(os.Getenv)))
+		os.Exit(httpapi.Healthcheck(os.Getenv))
 	}
-	os.Exit(rulesapi.Main(os.Getenv))
+	os.Exit(traditionalapi.Main(os.Getenv))
 }

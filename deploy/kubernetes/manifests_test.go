@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,8 +16,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 	"github.com/mlready/mlready/apis/ml/mlapi"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 // manifest is one file: its Deployment and its Service.
@@ -68,7 +68,7 @@ func TestManifests(t *testing.T) {
 		serve func(t *testing.T, env map[string]string) (http.Handler, func())
 	}{
 		{"traditional-api.yaml", func(*testing.T, map[string]string) (http.Handler, func()) {
-			return rulesapi.New(slog.New(slog.DiscardHandler)).Handler(), nil
+			return traditionalapi.New(slog.New(slog.DiscardHandler)).Handler(), nil
 		}},
 		{"ml-api.yaml", serveML},
 	}
@@ -107,19 +107,17 @@ func TestManifests(t *testing.T) {
 			h, start := tt.serve(t, env)
 			if start != nil {
 				for name, p := range probes {
-					code := get(h, p.HTTPGet.Path)
+					code := httpapitest.Get(t, h, p.HTTPGet.Path).Status
 					assert.NotContains(t, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, code, "%s %s is served while the model loads", name, p.HTTPGet.Path)
 					if name != "livenessProbe" {
 						assert.Equal(t, http.StatusServiceUnavailable, code, "%s %s is not 200 before the model is loaded", name, p.HTTPGet.Path)
 					}
 				}
-				if raceDetector {
-					t.Skip("the model's Go backend races inside itself; loaded probes are checked without -race")
-				}
+				httpapitest.SkipUnderRace(t, httpapitest.ModelRace+"; the loaded probes are checked without -race")
 				start()
 			}
 			for name, p := range probes {
-				assert.Equal(t, http.StatusOK, get(h, p.HTTPGet.Path), "%s %s once ready", name, p.HTTPGet.Path)
+				assert.Equal(t, http.StatusOK, httpapitest.Get(t, h, p.HTTPGet.Path).Status, "%s %s once ready", name, p.HTTPGet.Path)
 			}
 		})
 	}
@@ -129,14 +127,11 @@ func TestManifests(t *testing.T) {
 // model cache a folder that already holds the fixture model (the hub is
 // not there), so that the model's name is the manifest's MODEL_ID.
 func serveML(t *testing.T, env map[string]string) (http.Handler, func()) {
-	cfg, err := mlapi.ConfigFromEnv(func(k string) string { return env[k] })
+	settings, err := mlapi.ReadSettings(func(k string) string { return env[k] })
 	require.NoError(t, err)
+	cfg := settings.Model
 	require.NotEmpty(t, cfg.ModelID)
-	src, err := filepath.Abs("../../fixtures/models/sst2-mini")
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(src, "model.onnx")); err != nil {
-		t.Skipf("fixture model missing: %v", err)
-	}
+	src := httpapitest.FixtureModel(t)
 	cfg.CacheDir = t.TempDir()
 	dst := filepath.Join(cfg.CacheDir, "mlready_sst2-mini")
 	require.NoError(t, os.MkdirAll(dst, 0o755))
@@ -148,10 +143,4 @@ func serveML(t *testing.T, env map[string]string) (http.Handler, func()) {
 	svc := mlapi.New(cfg, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { assert.NoError(t, svc.Close()) })
 	return svc.Handler(), func() { require.NoError(t, svc.Start(context.Background())) }
-}
-
-func get(h http.Handler, path string) int {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	return rec.Code
 }

@@ -47,8 +47,8 @@ type Outcome struct {
 	File string
 }
 
-// Service is one running API as checks see it.
-type Service struct {
+// API is one running API as checks see it.
+type API struct {
 	// Name is its compose service name.
 	Name string
 	// URL is its base URL.
@@ -64,10 +64,16 @@ type Service struct {
 	File string
 }
 
+// Service is the old name of API.
+//
+// Deprecated: use API. It stays only while labtest/lab.go, rewritten in
+// parallel, still names it; remove it once that rewrite has landed.
+type Service = API
+
 // Env is what every check gets: the two services and a client to reach them.
 type Env struct {
-	Traditional *Service
-	ML          *Service
+	Traditional *API
+	ML          *API
 	Client      *http.Client
 	// Texts are the sentences sent to /analyze.
 	Texts []string

@@ -152,8 +152,8 @@ func whileLoading(tl *observe.Timeline, n int, change func(*observe.Sample)) {
 // start-up checks judge the timelines only.
 func startupEnv(trad, ml *observe.Timeline) *check.Env {
 	return &check.Env{
-		Traditional: &check.Service{Name: "traditional-api", File: tradFile, Startup: trad},
-		ML:          &check.Service{Name: "ml-api", File: mlFile, Startup: ml},
+		Traditional: &check.API{Name: "traditional-api", File: tradFile, Startup: trad},
+		ML:          &check.API{Name: "ml-api", File: mlFile, Startup: ml},
 		Texts:       check.DefaultTexts,
 	}
 }

@@ -48,7 +48,7 @@ func (LoadVariance) Info() Info {
 
 // Run implements Check.
 func (LoadVariance) Run(ctx context.Context, env *Env, threshold float64) Outcome {
-	apis := []*Service{env.Traditional, env.ML}
+	apis := []*API{env.Traditional, env.ML}
 	perClient := []int{tradPerClient, mlPerClient}
 	for _, s := range apis {
 		t := observe.Target{Name: s.Name, URL: s.URL}

@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/mlready/mlready/labtest/check"
+	"github.com/mlready/mlready/labtest/internal/fakeapi"
 )
 
 func TestLoadVariance(t *testing.T) {
 	tests := []struct {
 		name     string
-		trad, ml *fakeAPI
+		trad, ml *fakeapi.API
 		pass     bool
 		msg      []string
 	}{
@@ -22,12 +23,12 @@ func TestLoadVariance(t *testing.T) {
 			// instant handler shows on a busy 2-core machine (up to ~15 ms
 			// at p95 under -race).
 			name: "ML tail grows under load, traditional stays flat",
-			trad: &fakeAPI{}, ml: &fakeAPI{cost: tail(time.Millisecond, 150*time.Millisecond)},
+			trad: &fakeapi.API{}, ml: &fakeapi.API{Cost: tail(time.Millisecond, 150*time.Millisecond)},
 			pass: true, msg: []string{"With 8 parallel clients", "at least 5x expected"},
 		},
 		{
 			name: "both spread alike",
-			trad: &fakeAPI{cost: tail(time.Millisecond, 40*time.Millisecond)}, ml: &fakeAPI{cost: tail(time.Millisecond, 40*time.Millisecond)},
+			trad: &fakeapi.API{Cost: tail(time.Millisecond, 40*time.Millisecond)}, ml: &fakeapi.API{Cost: tail(time.Millisecond, 40*time.Millisecond)},
 			msg: []string{"With 8 parallel clients", "expected at least 5x", "should spread under parallel load"},
 		},
 		{
@@ -35,18 +36,18 @@ func TestLoadVariance(t *testing.T) {
 			// round makes the traditional API spread like the ML API in
 			// that round only: the median round decides.
 			name: "one noisy round does not decide",
-			trad: &fakeAPI{cost: func(n int64) time.Duration {
+			trad: &fakeapi.API{Cost: func(n int64) time.Duration {
 				if n > 400 && n <= 720 && n%10 == 0 { // the second round after the warm-up
 					return 150 * time.Millisecond
 				}
 				return 0
 			}},
-			ml:   &fakeAPI{cost: tail(time.Millisecond, 150*time.Millisecond)},
+			ml:   &fakeapi.API{Cost: tail(time.Millisecond, 150*time.Millisecond)},
 			pass: true, msg: []string{"median of 5 alternating rounds"},
 		},
 		{
 			name: "ML fails under load",
-			trad: &fakeAPI{}, ml: &fakeAPI{status: http.StatusInternalServerError},
+			trad: &fakeapi.API{}, ml: &fakeapi.API{Status: http.StatusInternalServerError},
 			msg: []string{"Warm-up under load failed", "ml-api answered /analyze with 500"},
 		},
 	}
@@ -60,7 +61,7 @@ func TestLoadVariance(t *testing.T) {
 			for _, s := range tt.msg {
 				assert.Contains(t, out.Message, s)
 			}
-			if tt.ml.status != 0 {
+			if tt.ml.Status != 0 {
 				return
 			}
 			assert.Equal(t, mlFile, out.File)

@@ -40,7 +40,7 @@ func (MemoryRatio) Run(ctx context.Context, env *Env, threshold float64) Outcome
 		return failed("Sending traffic failed: " + err.Error())
 	}
 	var mem [2][2]float64 // [traditional, ml][private, docker stats], MiB
-	for i, s := range []*Service{env.Traditional, env.ML} {
+	for i, s := range []*API{env.Traditional, env.ML} {
 		// The judged figure is the median of three readings; the reported
 		// one is read once (each reading takes the engine about a second).
 		for j, read := range []func(context.Context) (int64, error){s.PrivateMemory, s.Memory} {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/mlready/mlready/labtest/check"
+	"github.com/mlready/mlready/labtest/internal/fakeapi"
 )
 
 func TestMemoryRatio(t *testing.T) {
@@ -62,12 +63,12 @@ func TestMemoryRatio(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ml := &fakeAPI{status: tt.mlStatus}
-			env := httpEnv(t, &fakeAPI{}, ml)
+			ml := &fakeapi.API{Status: tt.mlStatus}
+			env := httpEnv(t, &fakeapi.API{}, ml)
 			var servedBeforeReading int64 = -1
 			env.Traditional.PrivateMemory = func(ctx context.Context) (int64, error) {
 				if servedBeforeReading < 0 {
-					servedBeforeReading = ml.served.Load()
+					servedBeforeReading = ml.Analyzes()
 				}
 				return tt.trad(ctx)
 			}
@@ -108,7 +109,7 @@ func plus(read func(context.Context) (int64, error), extra int64) func(context.C
 func TestMemoryRatioJudgesPrivateMemory(t *testing.T) {
 	// 30 MiB of model file in the page cache (a tmpfs volume, say) must not
 	// turn a fail into a pass.
-	env := httpEnv(t, &fakeAPI{}, &fakeAPI{})
+	env := httpEnv(t, &fakeapi.API{}, &fakeapi.API{})
 	env.Traditional.PrivateMemory, env.Traditional.Memory = memory(8), memory(8)
 	env.ML.PrivateMemory, env.ML.Memory = memory(70), memory(100)
 	out := check.MemoryRatio{}.Run(t.Context(), env, 10)

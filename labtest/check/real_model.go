@@ -76,7 +76,7 @@ func (RealModel) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 	model := ""
 	for _, r := range reviews {
 		total[r.Label]++
-		for i, s := range []*Service{env.Traditional, env.ML} {
+		for i, s := range []*API{env.Traditional, env.ML} {
 			a := observe.Analyze(ctx, env.Client, s.URL, r.Text)
 			who := []string{"traditional API", "ML API"}[i]
 			if err := observe.OK(who, a); err != nil {

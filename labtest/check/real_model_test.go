@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/labtest/check"
+	"github.com/mlready/mlready/labtest/internal/fakeapi"
 )
 
 // truth maps each review of the check to its label.
@@ -106,9 +107,9 @@ func TestRealModel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := httpEnv(t, &fakeAPI{answer: func(string) map[string]any {
+			env := httpEnv(t, &fakeapi.API{Answer: func(string) map[string]any {
 				return map[string]any{"sentiment": "NEUTRAL", "confidence": 0.5, "method": "rule-based"}
-			}}, &fakeAPI{answer: tt.answer})
+			}}, &fakeapi.API{Answer: tt.answer})
 			out := check.RealModel{}.Run(t.Context(), env, check.RealModel{}.Info().Threshold.Value)
 			assert.Equal(t, tt.pass, out.Passed, out.Message)
 			assert.Contains(t, out.Message, tt.msg)
@@ -121,7 +122,7 @@ func TestRealModel(t *testing.T) {
 }
 
 func TestRealModelFailedRequest(t *testing.T) {
-	env := httpEnv(t, &fakeAPI{}, &fakeAPI{status: http.StatusServiceUnavailable})
+	env := httpEnv(t, &fakeapi.API{}, &fakeapi.API{Status: http.StatusServiceUnavailable})
 	out := check.RealModel{}.Run(t.Context(), env, 0.69)
 	assert.False(t, out.Passed)
 	assert.Contains(t, out.Message, "ML API answered /analyze with 503")

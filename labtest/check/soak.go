@@ -65,7 +65,7 @@ func (Soak) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 	var measured []report.Measure
 	var problems []string
 	passed := true
-	for _, s := range []*Service{env.Traditional, env.ML} {
+	for _, s := range []*API{env.Traditional, env.ML} {
 		who := "traditional"
 		if s == env.ML {
 			who = "ml"
@@ -113,7 +113,7 @@ type answer struct {
 	Confidence float64 `json:"confidence"`
 }
 
-func soak(ctx context.Context, env *Env, s *Service) (*soakResult, error) {
+func soak(ctx context.Context, env *Env, s *API) (*soakResult, error) {
 	// The answer each text gets alone is the answer it must get in a crowd:
 	// a batching server must never mix answers up.
 	solo := map[string]string{}
@@ -145,7 +145,7 @@ func soak(ctx context.Context, env *Env, s *Service) (*soakResult, error) {
 
 // mixedTraffic sends n requests from soakWorkers clients, one in four of
 // them bad, and counts the answers.
-func mixedTraffic(ctx context.Context, env *Env, s *Service, solo map[string]string, n int) (*soakResult, error) {
+func mixedTraffic(ctx context.Context, env *Env, s *API, solo map[string]string, n int) (*soakResult, error) {
 	bad := badRequests()
 	res := &soakResult{}
 	var mu sync.Mutex

@@ -1,7 +1,6 @@
 package observe_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlready/mlready/labtest/internal/fakeapi"
 	"github.com/mlready/mlready/labtest/observe"
 )
 
@@ -27,29 +27,15 @@ func (tr *traffic) seen() []string {
 	return append([]string(nil), tr.log...)
 }
 
-// api serves /analyze for the target called name: it records the text and
-// answers status (200 if 0); hang holds every request until the client
-// gives up.
+// api serves the contract for the target called name: it records the
+// text and answers status (200 if 0); hang holds every /analyze until the
+// client gives up.
 func (tr *traffic) api(t *testing.T, name string, status int, hang bool) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Text string `json:"text"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
+	srv := httptest.NewServer(&fakeapi.API{Status: status, HangWhenReady: hang, OnAnalyze: func(text string) {
 		tr.mu.Lock()
-		tr.log = append(tr.log, name+": "+req.Text)
+		tr.log = append(tr.log, name+": "+text)
 		tr.mu.Unlock()
-		if hang {
-			<-r.Context().Done()
-			return
-		}
-		if status != 0 && status != http.StatusOK {
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(`{"error":"model exploded"}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"label":"positive"}`))
-	}))
+	}})
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -2,7 +2,6 @@ package observe_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -13,117 +12,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mlready/mlready/labtest/internal/fakeapi"
 	"github.com/mlready/mlready/labtest/observe"
 )
-
-// fakeML is an ML API seen from outside: /ready answers 503 for its first
-// readyAfter probes and 200 from then on, and /analyze answers 503 with
-// Retry-After until /ready has said 200. Readiness flips inside the /ready
-// handler, so a test knows exactly which round saw it.
-type fakeML struct {
-	// readyAfter is how many /ready probes answer 503; negative: never ready.
-	readyAfter int32
-	// hangWhileLoading makes /analyze hold the connection until ready.
-	hangWhileLoading bool
-	// hangWhenReady makes /analyze hold the connection once ready.
-	hangWhenReady bool
-	// hangEveryOther makes every other /analyze hold the connection once
-	// ready, starting with the first.
-	hangEveryOther bool
-	// health, if set, is the body /health answers with 200.
-	health string
-	// brokenAnalyze, if set, is /analyze's status once ready.
-	brokenAnalyze int
-	// onReadyProbe, if set, is called with the number of each /ready probe.
-	onReadyProbe func(n int32)
-
-	ready       atomic.Bool
-	readyProbes atomic.Int32
-	// readyAnalyzes counts /analyze requests once ready.
-	readyAnalyzes atomic.Int32
-	analyzes      atomic.Int32
-	mu            sync.Mutex
-	texts         []string
-}
-
-func (f *fakeML) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
-	case "/ready":
-		n := f.readyProbes.Add(1)
-		if f.onReadyProbe != nil {
-			f.onReadyProbe(n)
-		}
-		if f.readyAfter >= 0 && n > f.readyAfter {
-			f.ready.Store(true)
-		}
-		if !f.ready.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"ready":false}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"ready":true}`))
-	case "/live":
-		_, _ = w.Write([]byte(`{"live":true}`))
-	case "/health":
-		switch {
-		case f.health != "":
-			_, _ = w.Write([]byte(f.health))
-		case f.ready.Load():
-			_, _ = w.Write([]byte(`{"status":"healthy"}`))
-		default:
-			_, _ = w.Write([]byte(`{"status":"starting"}`))
-		}
-	case "/analyze":
-		f.analyzes.Add(1)
-		var req struct {
-			Text string `json:"text"`
-		}
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, `{"error":"want a JSON POST"}`, http.StatusBadRequest)
-			return
-		}
-		f.mu.Lock()
-		f.texts = append(f.texts, req.Text)
-		f.mu.Unlock()
-		if !f.ready.Load() {
-			if f.hangWhileLoading {
-				<-r.Context().Done()
-				return
-			}
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"model loading"}`))
-			return
-		}
-		if f.hangWhenReady || f.hangEveryOther && f.readyAnalyzes.Add(1)%2 == 1 {
-			<-r.Context().Done()
-			return
-		}
-		if f.brokenAnalyze != 0 {
-			w.WriteHeader(f.brokenAnalyze)
-			_, _ = w.Write([]byte(`{"error":"tensor shape mismatch"}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"label":"positive","score":0.99}`))
-	default:
-		http.NotFound(w, r)
-	}
-}
 
 func TestWatchStartup(t *testing.T) {
 	const text = "I love this amazing product!"
 	tests := []struct {
 		name          string
-		api           *fakeML
+		api           *fakeapi.API
 		timeout       time.Duration
 		clientTimeout time.Duration
-		check         func(t *testing.T, tl *observe.Timeline, api *fakeML, took time.Duration)
+		check         func(t *testing.T, tl *observe.Timeline, api *fakeapi.API, took time.Duration)
 	}{
 		{
 			name: "loads, then serves three answers and stops watching",
-			api:  &fakeML{readyAfter: 4},
-			check: func(t *testing.T, tl *observe.Timeline, api *fakeML, _ time.Duration) {
+			api:  &fakeapi.API{ReadyAfter: 4},
+			check: func(t *testing.T, tl *observe.Timeline, api *fakeapi.API, _ time.Duration) {
 				require.True(t, tl.Ready())
 				assert.Empty(t, tl.Stopped)
 				require.Len(t, tl.Samples, 4+1+3, "4 rounds while loading, the round that saw ready, then 3 served /analyze")
@@ -145,25 +50,25 @@ func TestWatchStartup(t *testing.T) {
 					assert.Equal(t, http.StatusOK, s.Analyze, "round %d /analyze", 5+i)
 				}
 				assert.Equal(t, tl.Samples[4].At, tl.ReadyAt, "ReadyAt is the round /ready first said 200")
-				assert.EqualValues(t, 8, api.analyzes.Load(), "no /analyze after the third 200")
-				assert.Equal(t, text, api.texts[0])
+				assert.EqualValues(t, 8, api.Analyzes(), "no /analyze after the third 200")
+				assert.Equal(t, text, api.Texts()[0])
 			},
 		},
 		{
-			name: "ready on the first probe",
-			api:  &fakeML{readyAfter: 0},
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+			name: "ready at once: the first round already serves",
+			api:  &fakeapi.API{},
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, _ time.Duration) {
 				require.True(t, tl.Ready())
-				require.Len(t, tl.Samples, 1+3)
+				require.Len(t, tl.Samples, 3, "the first round's /analyze is the first of the three answers")
 				assert.Equal(t, tl.Samples[0].At, tl.ReadyAt)
 				assert.GreaterOrEqual(t, tl.ReadyAt, time.Duration(0))
 			},
 		},
 		{
 			name:    "/health reports failed: stops at once with its cause",
-			api:     &fakeML{readyAfter: -1, health: `{"status":"failed","reason":"boom"}`},
+			api:     &fakeapi.API{ReadyAfter: -1, Health: `{"status":"failed","reason":"boom"}`},
 			timeout: 30 * time.Second,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, took time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, took time.Duration) {
 				assert.False(t, tl.Ready())
 				assert.Contains(t, tl.Stopped, "boom")
 				assert.Contains(t, tl.Stopped, "failed")
@@ -173,18 +78,18 @@ func TestWatchStartup(t *testing.T) {
 		},
 		{
 			name:    "/health reports failed without a reason",
-			api:     &fakeML{readyAfter: -1, health: `{"status":"failed"}`},
+			api:     &fakeapi.API{ReadyAfter: -1, Health: `{"status":"failed"}`},
 			timeout: 30 * time.Second,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, _ time.Duration) {
 				assert.Contains(t, tl.Stopped, "failed: no cause given")
 				assert.Len(t, tl.Samples, 1)
 			},
 		},
 		{
 			name:    "never ready: stops at the start-up timeout",
-			api:     &fakeML{readyAfter: -1},
+			api:     &fakeapi.API{ReadyAfter: -1},
 			timeout: 300 * time.Millisecond,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, took time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, took time.Duration) {
 				assert.False(t, tl.Ready())
 				assert.Negative(t, tl.ReadyAt)
 				assert.Contains(t, tl.Stopped, "not ready within 300ms")
@@ -199,9 +104,9 @@ func TestWatchStartup(t *testing.T) {
 		},
 		{
 			name:    "ready, but /analyze fails: says so rather than not ready",
-			api:     &fakeML{readyAfter: 1, brokenAnalyze: http.StatusInternalServerError},
+			api:     &fakeapi.API{ReadyAfter: 1, Status: http.StatusInternalServerError},
 			timeout: 300 * time.Millisecond,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, _ time.Duration) {
 				assert.True(t, tl.Ready())
 				assert.Contains(t, tl.Stopped, "ready after")
 				assert.Contains(t, tl.Stopped, "/analyze answered 200 only 0 of 3 times within 300ms")
@@ -210,10 +115,10 @@ func TestWatchStartup(t *testing.T) {
 		},
 		{
 			name:          "ready, but /analyze hangs: stops after three hangs, not at the start-up timeout",
-			api:           &fakeML{readyAfter: 1, hangWhenReady: true},
+			api:           &fakeapi.API{ReadyAfter: 1, HangWhenReady: true},
 			timeout:       30 * time.Second,
 			clientTimeout: 100 * time.Millisecond,
-			check: func(t *testing.T, tl *observe.Timeline, api *fakeML, took time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, api *fakeapi.API, took time.Duration) {
 				assert.True(t, tl.Ready())
 				assert.Contains(t, tl.Stopped, "/analyze got no answer in time 3 times in a row")
 				require.Len(t, tl.Samples, 1+1+3, "loading, turning ready, then three hangs")
@@ -226,10 +131,10 @@ func TestWatchStartup(t *testing.T) {
 		},
 		{
 			name:          "ready, /analyze hangs every other time: three hangs not in a row do not stop the watch",
-			api:           &fakeML{readyAfter: 1, hangEveryOther: true},
+			api:           &fakeapi.API{ReadyAfter: 1, HangEveryOther: true},
 			timeout:       30 * time.Second,
 			clientTimeout: 100 * time.Millisecond,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, _ time.Duration) {
 				assert.True(t, tl.Ready())
 				assert.Empty(t, tl.Stopped, "three 200s were served in the end")
 				require.Len(t, tl.Samples, 1+1+6, "loading, turning ready, then hang/200 three times")
@@ -237,9 +142,9 @@ func TestWatchStartup(t *testing.T) {
 		},
 		{
 			name:          "/analyze hangs while loading: those rounds are Hung",
-			api:           &fakeML{readyAfter: 2, hangWhileLoading: true},
+			api:           &fakeapi.API{ReadyAfter: 2, HangWhileLoading: true},
 			clientTimeout: 100 * time.Millisecond,
-			check: func(t *testing.T, tl *observe.Timeline, _ *fakeML, _ time.Duration) {
+			check: func(t *testing.T, tl *observe.Timeline, _ *fakeapi.API, _ time.Duration) {
 				require.True(t, tl.Ready())
 				require.Len(t, tl.Samples, 2+1+3)
 				for i, s := range tl.Samples[:2] {
@@ -293,7 +198,7 @@ func TestWatchStartupExited(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeML{readyAfter: -1}
+			api := &fakeapi.API{ReadyAfter: -1}
 			srv := httptest.NewServer(api)
 			var gone atomic.Bool
 			dying := make(chan struct{})
@@ -311,7 +216,7 @@ func TestWatchStartupExited(t *testing.T) {
 				die()
 				<-done
 			} else {
-				api.onReadyProbe = func(n int32) {
+				api.OnReadyProbe = func(n int32) {
 					if n == tt.dieAfter {
 						die()
 					}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/mlready/mlready/internal/quantile"
 )
 
 // Stats summarises a set of latencies, in milliseconds.
@@ -18,7 +20,7 @@ type Stats struct {
 }
 
 // Summarise computes Stats over latencies; it returns the zero Stats for
-// none.
+// none. Its percentiles are quantile.Linear's, the benchmark's too.
 func Summarise(latencies []time.Duration) Stats {
 	if len(latencies) == 0 {
 		return Stats{}
@@ -37,20 +39,11 @@ func Summarise(latencies []time.Duration) Stats {
 	}
 	return Stats{
 		N:      len(ms),
-		P50:    quantile(ms, 0.50),
-		P95:    quantile(ms, 0.95),
-		P99:    quantile(ms, 0.99),
+		P50:    quantile.Linear(ms, 0.50),
+		P95:    quantile.Linear(ms, 0.95),
+		P99:    quantile.Linear(ms, 0.99),
 		Max:    ms[len(ms)-1],
 		Mean:   mean,
 		StdDev: math.Sqrt(sq / float64(len(ms))),
 	}
-}
-
-// quantile of sorted values, interpolating linearly between neighbours.
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	lo := int(math.Floor(pos))
-	hi := int(math.Ceil(pos))
-	frac := pos - float64(lo)
-	return sorted[lo]*(1-frac) + sorted[hi]*frac
 }

@@ -1,5 +1,7 @@
-// Package httpapitest holds what the tests of both lab APIs share: the
-// contract's matrix of bad requests.
+// Package httpapitest is the test kit of the lab APIs: the contract's
+// matrix of bad requests, requests through a handler (Do, Analyze), the
+// fixture model (FixtureModel) and the race detector's switch
+// (SkipUnderRace).
 package httpapitest
 
 import "strings"

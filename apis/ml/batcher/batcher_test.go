@@ -294,22 +294,32 @@ func prime(t *testing.T, b *batcher.Batcher, n int) {
 // queued, the oldest waits up to MaxWait for them, so requests arriving a
 // little apart share a call; without MaxWait, they do not wait.
 func TestBatchWaitGathersRequests(t *testing.T) {
+	// queued and called return once the batcher has the first request: waiting in
+	// the queue when it waits for company, in a model call when it does not.
+	queued := func(t *testing.T, b *batcher.Batcher, _ *fakeModel) {
+		require.Eventually(t, func() bool { return b.Depth() == 1 }, 10*time.Second, time.Millisecond, "the first request is queued")
+	}
+	called := func(t *testing.T, _ *batcher.Batcher, m *fakeModel) {
+		assert.Equal(t, []string{"first"}, <-m.entered, "the first request runs alone")
+	}
 	tests := []struct {
 		name      string
 		wait      time.Duration
+		firstIsIn func(*testing.T, *batcher.Batcher, *fakeModel)
 		wantCalls [][]string
 	}{
-		{"waits for the second request", 200 * time.Millisecond, [][]string{{"first", "second"}}},
-		{"no wait", 0, [][]string{{"first"}, {"second"}}},
+		{"waits for the second request", 200 * time.Millisecond, queued, [][]string{{"first", "second"}}},
+		{"no wait", 0, called, [][]string{{"first"}, {"second"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &fakeModel{}
+			m := &fakeModel{entered: make(chan []string, 8)}
 			b := newBatcher(t, batcher.Config{MaxBatch: 8, MaxWait: tt.wait, Workers: 1}, m)
 			prime(t, b, 4)
+			<-m.entered // the priming call
 			var wg sync.WaitGroup
 			wg.Go(func() { _, _ = b.Submit(context.Background(), []string{"first"}) })
-			time.Sleep(30 * time.Millisecond)
+			tt.firstIsIn(t, b, m)
 			wg.Go(func() { _, _ = b.Submit(context.Background(), []string{"second"}) })
 			wg.Wait()
 			assert.Equal(t, tt.wantCalls, m.calls()[1:])

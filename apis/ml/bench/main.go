@@ -47,7 +47,8 @@ import (
 
 	"github.com/mlready/mlready/apis/ml/classifier"
 	"github.com/mlready/mlready/apis/ml/mlapi"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
+	"github.com/mlready/mlready/internal/quantile"
 )
 
 func main() {
@@ -139,7 +140,7 @@ type row struct {
 func newRow(t *target, c, run int, res result, b batches) row {
 	r := row{api: t.name, mode: t.mode, concurrency: c, run: run, errors: res.errors, res: res, batches: b,
 		rps: float64(len(res.lat)) / res.took.Seconds(), tokensPerS: float64(res.tokens) / res.took.Seconds(),
-		p50: quantile(res.lat, .50), p95: quantile(res.lat, .95), p99: quantile(res.lat, .99)}
+		p50: quantile.Durations(res.lat, .50), p95: quantile.Durations(res.lat, .95), p99: quantile.Durations(res.lat, .99)}
 	if b.count > 0 {
 		r.meanBatch = b.sum / b.count
 	}
@@ -181,7 +182,7 @@ func run(args []string, out io.Writer) error {
 	unbatched, batched := mlConfig(1, 0), mlConfig(o.batchMax, o.batchWait)
 	known := map[string]server{
 		"traditional": {"traditional", "rule-based", func() (http.Handler, func(), error) {
-			return rulesapi.New(logger).Handler(), func() {}, nil
+			return traditionalapi.New(logger).Handler(), func() {}, nil
 		}},
 		"unbatched": {"ml", fmt.Sprintf("unbatched: BATCH_MAX=1, %d workers", unbatched.Workers), ml(unbatched)},
 		"batched": {"ml", fmt.Sprintf("batched: BATCH_MAX=%d, BATCH_WAIT=%s, %d worker(s)", batched.BatchMax, batched.BatchWait, batched.Workers),
@@ -642,17 +643,6 @@ func printTable(out io.Writer, o options, set textSet, rows []row, ceilings []ce
 	if best.itemsPerSecond > 0 {
 		fmt.Fprintf(out, "In-process ceiling: %.0f texts/s (%s).\n", best.itemsPerSecond, best.shape)
 	}
-}
-
-// quantile is the q-quantile of lat (nearest rank).
-func quantile(lat []time.Duration, q float64) time.Duration {
-	if len(lat) == 0 {
-		return 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	i := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 // readTexts reads the text column of a label<TAB>text file with a header.

@@ -3,9 +3,7 @@ package classifier
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,9 +14,12 @@ import (
 	"github.com/knights-analytics/hugot/backends"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 )
 
-// modelDir is the committed sst2-mini fixture model.
+// modelDir is the committed sst2-mini fixture model (see
+// httpapitest.FixtureModel, which skips a test when it is missing).
 const modelDir = "../../../fixtures/models/sst2-mini"
 
 // fixture holds the one Classifier the package's tests share: loading takes
@@ -39,33 +40,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// skipWithoutModel skips tests that need the fixture model when it is not
-// there yet.
-func skipWithoutModel(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(modelDir, "model.onnx")); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("fixture model missing: %s/model.onnx does not exist (train it with fixtures/models/sst2-mini/train.py)", modelDir)
-	}
-}
-
-// skipUnderRace skips tests that run the model when the race detector is
-// on: gomlx v0.26.0's SimpleGo backend, which hugot's Go session uses, races
-// inside every single-caller model run (executeParallel reads
-// execBuf.numUsed without its lock, backends/simplego/exec.go:425), and
-// neither hugot nor gomlx lets the ops run sequentially instead. Run the
-// tests without -race to cover the model.
-func skipUnderRace(t testing.TB) {
-	t.Helper()
-	if raceDetector {
-		t.Skip("runs the model, and gomlx v0.26.0 SimpleGo's parallel executor has a data race of its own; run without -race")
-	}
-}
-
 // loaded returns the shared fixture Classifier, loading it on first use.
 func loaded(t testing.TB) *Classifier {
 	t.Helper()
-	skipWithoutModel(t)
-	skipUnderRace(t)
+	httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	fixture.once.Do(func() { fixture.clf, fixture.err = Load(modelDir) })
 	require.NoError(t, fixture.err, "load %s", modelDir)
 	return fixture.clf
@@ -326,7 +305,7 @@ func TestLoadFailsWithACause(t *testing.T) {
 		{"empty folder", func(t *testing.T) string { return t.TempDir() }},
 		{"garbage model.onnx alone", garbage},
 		{"garbage model.onnx with real tokenizer and config", func(t *testing.T) string {
-			skipWithoutModel(t)
+			httpapitest.FixtureModel(t)
 			dir := garbage(t)
 			for _, f := range []string{"tokenizer.json", "config.json"} {
 				b, err := os.ReadFile(filepath.Join(modelDir, f))
@@ -336,7 +315,7 @@ func TestLoadFailsWithACause(t *testing.T) {
 			return dir
 		}},
 		{"real model with garbage tokenizer.json", func(t *testing.T) string {
-			skipWithoutModel(t)
+			httpapitest.FixtureModel(t)
 			dir := t.TempDir()
 			for _, f := range []string{"model.onnx", "config.json"} {
 				require.NoError(t, os.Symlink(filepath.Join(mustAbs(t, modelDir), f), filepath.Join(dir, f)))
@@ -395,8 +374,8 @@ func BenchmarkClassify(b *testing.B) {
 // BenchmarkLoad is the cost of loading the fixture model (the ML API's
 // "loading" phase, without warm-up).
 func BenchmarkLoad(b *testing.B) {
-	skipWithoutModel(b)
-	skipUnderRace(b)
+	httpapitest.FixtureModel(b)
+	httpapitest.SkipUnderRace(b, httpapitest.ModelRace)
 	for b.Loop() {
 		c, err := Load(modelDir)
 		if err != nil {
@@ -450,8 +429,8 @@ func TestBatchBuckets(t *testing.T) {
 // TestLengthsAreCappedByMaxBatch: BATCH_MAX=1 must turn batching off for
 // every length.
 func TestLengthsAreCappedByMaxBatch(t *testing.T) {
-	skipWithoutModel(t)
-	skipUnderRace(t)
+	httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	c, err := Load(modelDir, WithMaxBatch(1))
 	require.NoError(t, err)
 	defer c.Close()
@@ -497,8 +476,8 @@ func BenchmarkShapes(b *testing.B) {
 }
 
 func TestWithLengthsRefusesBucketsThatCannotHoldTheInput(t *testing.T) {
-	skipWithoutModel(t)
-	skipUnderRace(t)
+	httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	tests := []struct {
 		name    string
 		lengths []Length

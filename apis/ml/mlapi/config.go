@@ -18,6 +18,9 @@ type Config struct {
 	ModelID string
 	// CacheDir holds downloaded models between starts.
 	CacheDir string
+	// HubEndpoint is the Hugging Face hub to download from; empty means
+	// DefaultHubEndpoint.
+	HubEndpoint string
 	// WarmupText is classified once before the API reports ready, so that
 	// the first user request does not pay for the first compilation.
 	WarmupText string
@@ -84,6 +87,8 @@ const (
 	DefaultWorkers = 2
 	// DefaultHoldMax bounds how long a request waits for start-up.
 	DefaultHoldMax = 30 * time.Second
+	// DefaultHubEndpoint is the real Hugging Face hub.
+	DefaultHubEndpoint = "https://huggingface.co"
 	// DefaultProbeTimeout: about a hundred times a short text's inference
 	// on this machine, so that only a model that stopped answering misses
 	// it, not one that is busy under load.
@@ -126,20 +131,33 @@ func (c Config) withDefaults() Config {
 	if c.ProbeTimeout <= 0 {
 		c.ProbeTimeout = DefaultProbeTimeout
 	}
+	if c.HubEndpoint == "" {
+		c.HubEndpoint = DefaultHubEndpoint
+	}
 	return c
 }
 
-// ConfigFromEnv reads the configuration from environment variables:
-// MODEL_DIR, MODEL_ID, MODEL_CACHE, BATCH_MAX, BATCH_WAIT, QUEUE_MAX,
+// Settings are everything the ML API reads from the environment: the
+// serving settings both APIs share and the model's.
+type Settings struct {
+	httpapi.Settings
+	// Model is where the model comes from and how it is served.
+	Model Config
+}
+
+// ReadSettings reads the settings from getenv: PORT, LOG_LEVEL and
+// SHUTDOWN_GRACE (see httpapi.ReadSettings), then MODEL_DIR, MODEL_ID,
+// MODEL_CACHE, HF_ENDPOINT, BATCH_MAX, BATCH_WAIT, QUEUE_MAX,
 // REQUEST_TIMEOUT, INFERENCE_WORKERS, HOLD_DURING_STARTUP, HOLD_MAX,
-// DEGRADED_FALLBACK, MAX_CLIENT_BATCH and PROBE_TIMEOUT. It names every value that does
-// not parse.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
+// DEGRADED_FALLBACK, MAX_CLIENT_BATCH and PROBE_TIMEOUT. The error names
+// every value that does not parse, of every group, at once.
+func ReadSettings(getenv func(string) string) (Settings, error) {
 	e := httpapi.Env{Getenv: getenv}
-	c := Config{
+	s := Settings{Settings: httpapi.ReadSettings(&e), Model: Config{
 		ModelDir:          getenv("MODEL_DIR"),
 		ModelID:           getenv("MODEL_ID"),
 		CacheDir:          getenv("MODEL_CACHE"),
+		HubEndpoint:       e.String("HF_ENDPOINT", DefaultHubEndpoint),
 		BatchMax:          e.Int("BATCH_MAX", DefaultBatchMax, 1),
 		BatchWait:         e.Duration("BATCH_WAIT", DefaultBatchWait),
 		QueueMax:          e.Int("QUEUE_MAX", DefaultQueueMax, 1),
@@ -150,12 +168,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DegradedFallback:  e.Bool("DEGRADED_FALLBACK", false),
 		MaxClientBatch:    e.Int("MAX_CLIENT_BATCH", httpapi.DefaultMaxClientBatch, 1),
 		ProbeTimeout:      e.Duration("PROBE_TIMEOUT", DefaultProbeTimeout),
-	}
-	if c.BatchWait == 0 {
-		c.BatchWait = -1 // BATCH_WAIT=0: do not wait, rather than the default
+	}}
+	if s.Model.BatchWait == 0 {
+		s.Model.BatchWait = -1 // BATCH_WAIT=0: do not wait, rather than the default
 	}
 	if err := e.Err(); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
+		return s, fmt.Errorf("configuration: %w", err)
 	}
-	return c, nil
+	return s, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 	"github.com/mlready/mlready/apis/ml/mlapi"
 )
 
@@ -110,8 +111,9 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 }
 
-// serveHub starts h and points hugot's downloader at it, with its own
-// caches in fresh folders.
+// serveHub starts h, to be named in Config.HubEndpoint, with the
+// downloader's caches in fresh folders. t.Setenv restores the variables
+// that the API sets for hugot's downloader (pointHugotAt) after the test.
 func serveHub(t *testing.T, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
@@ -163,21 +165,21 @@ func assertCached(t *testing.T, cacheDir string, want map[string][]byte) {
 
 func phaseSeconds(t *testing.T, h http.Handler) map[string]any {
 	t.Helper()
-	health := do(t, h, http.MethodGet, "/health", "", "")
-	require.IsType(t, map[string]any{}, health.body["phase_seconds"])
-	return health.body["phase_seconds"].(map[string]any)
+	health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+	require.IsType(t, map[string]any{}, health.Body["phase_seconds"])
+	return health.Body["phase_seconds"].(map[string]any)
 }
 
 // TestDownloadThenCache follows MODEL_ID from an empty cache: the API is
 // "downloading" (and says so) until the hub has delivered, then ready; a
 // second start with the same cache downloads nothing.
 func TestDownloadThenCache(t *testing.T) {
-	model := readModel(t, fixtureModel(t))
-	skipUnderRace(t, modelRace)
+	model := readModel(t, httpapitest.FixtureModel(t))
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	hub := newFakeHub(model).withGate()
-	serveHub(t, hub)
+	srv := serveHub(t, hub)
 	cacheDir := t.TempDir()
-	cfg := mlapi.Config{ModelID: modelID, CacheDir: cacheDir}
+	cfg := mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL}
 	svc, h := newService(t, cfg)
 
 	started := make(chan error, 1)
@@ -188,14 +190,14 @@ func TestDownloadThenCache(t *testing.T) {
 		t.Fatalf("Start returned before it downloaded model.onnx: %v", err)
 	}
 	assertNotReady(t, h, httpapi.StatusStarting, mlapi.PhaseDownloading, "1")
-	assert.Contains(t, do(t, h, http.MethodGet, "/ready", "", "").body["reason"], "downloading")
+	assert.Contains(t, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Body["reason"], "downloading")
 	close(hub.gate)
 	require.NoError(t, <-started)
 
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status)
-	got := analyze(t, h, "I love this amazing product!")
-	assert.Equal(t, http.StatusOK, got.status)
-	assert.Equal(t, modelID, got.body["model"])
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status)
+	got := httpapitest.Analyze(t, h, "I love this amazing product!")
+	assert.Equal(t, http.StatusOK, got.Status)
+	assert.Equal(t, modelID, got.Body["model"])
 	took := phaseSeconds(t, h)
 	for _, p := range []string{mlapi.PhaseDownloading, mlapi.PhaseLoading, mlapi.PhaseWarming} {
 		assert.Contains(t, took, p)
@@ -208,15 +210,15 @@ func TestDownloadThenCache(t *testing.T) {
 		svc, h := newService(t, cfg)
 		require.NoError(t, svc.Start(context.Background()))
 		assert.Len(t, hub.seen(), before, "no request to the hub")
-		assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status)
+		assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status)
 	})
 }
 
 // TestCachedModelNeedsNoHub checks that a complete cached model starts with
 // the hub unreachable.
 func TestCachedModelNeedsNoHub(t *testing.T) {
-	model := readModel(t, fixtureModel(t))
-	skipUnderRace(t, modelRace)
+	model := readModel(t, httpapitest.FixtureModel(t))
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	srv := serveHub(t, http.NotFoundHandler())
 	srv.Close()
 	cacheDir := t.TempDir()
@@ -225,12 +227,12 @@ func TestCachedModelNeedsNoHub(t *testing.T) {
 	for name, data := range model {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	}
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	require.NoError(t, svc.Start(context.Background()))
 
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status)
-	assert.Equal(t, http.StatusOK, analyze(t, h, "Lovely.").status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status)
+	assert.Equal(t, http.StatusOK, httpapitest.Analyze(t, h, "Lovely.").Status)
 }
 
 // assertNoModelCached checks that cacheDir holds no model and no partial
@@ -258,16 +260,16 @@ func TestIncompleteCacheIsReplaced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			skipUnderRace(t, downloadRace)
+			httpapitest.SkipUnderRace(t, httpapitest.DownloadRace)
 			hub := newFakeHub(garbageModel())
-			serveHub(t, hub)
+			srv := serveHub(t, hub)
 			cacheDir := t.TempDir()
 			dir := filepath.Join(cacheDir, "mlready_sst2-mini")
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			for name, data := range tt.stale {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 			}
-			svc, _ := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+			svc, _ := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 			err := svc.Start(context.Background())
 
@@ -285,29 +287,29 @@ func TestIncompleteCacheIsReplaced(t *testing.T) {
 // TestIncompleteCacheIsReplacedByAWorkingModel is the same with the real
 // model: the API ends up ready, with the hub's copy cached.
 func TestIncompleteCacheIsReplacedByAWorkingModel(t *testing.T) {
-	model := readModel(t, fixtureModel(t))
-	skipUnderRace(t, modelRace)
-	serveHub(t, newFakeHub(model))
+	model := readModel(t, httpapitest.FixtureModel(t))
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
+	srv := serveHub(t, newFakeHub(model))
 	cacheDir := t.TempDir()
 	dir := filepath.Join(cacheDir, "mlready_sst2-mini")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "model.onnx"), model["model.onnx"][:1000], 0o644))
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	require.NoError(t, svc.Start(context.Background()))
 
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status)
 	assertCached(t, cacheDir, model)
 }
 
 // TestDownloadedModelThatFailsToLoad walks downloading, then loading, then
 // failed, without the fixture model; the broken download is not kept.
 func TestDownloadedModelThatFailsToLoad(t *testing.T) {
-	skipUnderRace(t, downloadRace)
+	httpapitest.SkipUnderRace(t, httpapitest.DownloadRace)
 	hub := newFakeHub(garbageModel())
-	serveHub(t, hub)
+	srv := serveHub(t, hub)
 	cacheDir := t.TempDir()
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	err := svc.Start(context.Background())
 
@@ -325,15 +327,15 @@ func TestDownloadFailureNamesModelAndHub(t *testing.T) {
 		httpapi.WriteError(w, http.StatusNotFound, "repository not found")
 	}))
 	cacheDir := t.TempDir()
-	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+	svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 	err := svc.Start(context.Background())
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "download "+modelID+" from "+srv.URL)
 	assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
-	health := do(t, h, http.MethodGet, "/health", "", "")
-	assert.Contains(t, health.body["error"], srv.URL)
+	health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+	assert.Contains(t, health.Body["error"], srv.URL)
 	assert.Contains(t, phaseSeconds(t, h), mlapi.PhaseDownloading)
 	assertNoModelCached(t, cacheDir)
 }
@@ -344,7 +346,7 @@ func TestDownloadFailureNamesModelAndHub(t *testing.T) {
 // load it, and leaves nothing in the cache that a restart would take for a
 // model.
 func TestBrokenDownloadIsNotKept(t *testing.T) {
-	model := readModel(t, fixtureModel(t))
+	model := readModel(t, httpapitest.FixtureModel(t))
 	half := func(f string) string {
 		return f + " is " + strconv.Itoa(len(model[f])/2) + " bytes, the hub says " + strconv.Itoa(len(model[f])) + ": the download was cut short"
 	}
@@ -359,12 +361,12 @@ func TestBrokenDownloadIsNotKept(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			skipUnderRace(t, downloadRace)
+			httpapitest.SkipUnderRace(t, httpapitest.DownloadRace)
 			hub := newFakeHub(model)
 			hub.truncate, hub.corrupt = tt.truncate, tt.corrupt
-			serveHub(t, hub)
+			srv := serveHub(t, hub)
 			cacheDir := t.TempDir()
-			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir})
+			svc, h := newService(t, mlapi.Config{ModelID: modelID, CacheDir: cacheDir, HubEndpoint: srv.URL})
 
 			err := svc.Start(context.Background())
 

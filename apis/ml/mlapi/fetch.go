@@ -20,11 +20,11 @@ import (
 // requiredFiles must all be present for a cached model to count as complete.
 var requiredFiles = []string{"model.onnx", "tokenizer.json", "config.json"}
 
-// fetch returns the folder of model id under cacheDir, downloading it with
-// hugot's downloader (which honours HF_ENDPOINT) when it is not there yet.
+// fetch returns the folder of model id under cacheDir, downloading it from
+// the hub at endpoint with hugot's downloader when it is not there yet.
 // A download lands in a temporary folder first and is renamed into place
 // only once complete, so an interrupted one is never taken for a cached model.
-func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded bool, err error) {
+func fetch(ctx context.Context, endpoint, id, cacheDir string) (dir string, downloaded bool, err error) {
 	if cacheDir == "" {
 		return "", false, errors.New("MODEL_CACHE is not set: a downloaded model needs a cache folder")
 	}
@@ -41,11 +41,9 @@ func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded boo
 	}
 	defer os.RemoveAll(tmp)
 
-	// hugot's downloader keeps its own copy under $XDG_CACHE_HOME and takes
-	// a file it finds there for complete, even one cut short by a dropped
-	// connection. Pointing it into the temporary folder means every download
-	// starts clean and leaves nothing behind. It is the only way to set it.
-	os.Setenv("XDG_CACHE_HOME", filepath.Join(tmp, "hf"))
+	if err := pointHugotAt(endpoint, filepath.Join(tmp, "hf")); err != nil {
+		return "", false, fmt.Errorf("download %s: %w", id, err)
+	}
 	opts := hugot.NewDownloadOptions()
 	opts.MaxRetries = 2
 	opts.RetryInterval = 1
@@ -67,13 +65,13 @@ func fetch(ctx context.Context, id, cacheDir string) (dir string, downloaded boo
 	case res = <-done:
 	}
 	if res.err != nil {
-		return "", false, fmt.Errorf("download %s from %s: %w", id, hubEndpoint(), res.err)
+		return "", false, fmt.Errorf("download %s from %s: %w", id, endpoint, res.err)
 	}
 	if !complete(res.path) {
 		return "", false, fmt.Errorf("download %s: model folder lacks one of %v", id, requiredFiles)
 	}
-	if err := verify(ctx, id, res.path); err != nil {
-		return "", false, fmt.Errorf("download %s from %s: %w", id, hubEndpoint(), err)
+	if err := verify(ctx, endpoint, id, res.path); err != nil {
+		return "", false, fmt.Errorf("download %s from %s: %w", id, endpoint, err)
 	}
 	// Anything at final is an incomplete copy (complete said so above), and
 	// rename cannot replace a folder that is not empty: it goes first.
@@ -95,18 +93,30 @@ func complete(dir string) bool {
 	return true
 }
 
-func hubEndpoint() string {
-	if e := os.Getenv("HF_ENDPOINT"); e != "" {
-		return e
+// pointHugotAt is the one place the ML API writes the process's
+// environment, because hugot's downloader (go-huggingface's hub.New) reads
+// its settings from there and takes no others: HF_ENDPOINT, the hub, from
+// the API's own settings (so that an injected getenv is what counts), and
+// XDG_CACHE_HOME, the downloader's own cache. That cache keeps a copy of
+// every file and takes a file it finds there for complete, even one cut
+// short by a dropped connection; pointing it into the download's temporary
+// folder means every download starts clean and leaves nothing behind. The
+// process downloads one model, once, so nothing else reads them meanwhile.
+func pointHugotAt(endpoint, cacheHome string) error {
+	if err := os.Setenv("HF_ENDPOINT", endpoint); err != nil {
+		return fmt.Errorf("point the downloader at %s: %w", endpoint, err)
 	}
-	return "https://huggingface.co"
+	if err := os.Setenv("XDG_CACHE_HOME", cacheHome); err != nil {
+		return fmt.Errorf("point the downloader's cache at %s: %w", cacheHome, err)
+	}
+	return nil
 }
 
 // verify checks each required file of a download against the size and, for
 // files stored in LFS, the sha256 that the hub gives when asked with HEAD
 // (as huggingface_hub does). hugot's downloader takes a file cut short by a
 // dropped connection for complete; this is what catches it.
-func verify(ctx context.Context, id, dir string) error {
+func verify(ctx context.Context, endpoint, id, dir string) error {
 	c := &http.Client{
 		Timeout: 30 * time.Second,
 		// The real hub redirects LFS files to a CDN and gives their size
@@ -114,7 +124,7 @@ func verify(ctx context.Context, id, dir string) error {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	for _, name := range requiredFiles {
-		want, err := hubFile(ctx, c, id, name)
+		want, err := hubFile(ctx, c, endpoint, id, name)
 		if err != nil {
 			return err
 		}
@@ -147,8 +157,8 @@ type fileInfo struct {
 	sha256 string
 }
 
-func hubFile(ctx context.Context, c *http.Client, id, name string) (fileInfo, error) {
-	url := strings.TrimRight(hubEndpoint(), "/") + "/" + id + "/resolve/main/" + name
+func hubFile(ctx context.Context, c *http.Client, endpoint, id, name string) (fileInfo, error) {
+	url := strings.TrimRight(endpoint, "/") + "/" + id + "/resolve/main/" + name
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
 	if err != nil {
 		return fileInfo{}, err

@@ -21,7 +21,7 @@ type metrics struct {
 }
 
 // newMetrics registers the ML metrics of s; the gauges read s when scraped.
-func newMetrics(s *Service) *metrics {
+func newMetrics(s *ModelAPI) *metrics {
 	m := &metrics{
 		Metrics: httpapi.NewMetrics("ml"),
 		queue: prometheus.NewHistogram(prometheus.HistogramOpts{

@@ -23,7 +23,7 @@ type probeCall struct {
 // a dead model, and reports whether it returned within ProbeTimeout. A
 // model that hangs keeps the one call in flight; later probes wait on that
 // same call and fail at their deadline too.
-func (s *Service) responding(ctx context.Context) error {
+func (s *ModelAPI) responding(ctx context.Context) error {
 	s.mu.RLock()
 	classify := s.classify
 	s.mu.RUnlock()

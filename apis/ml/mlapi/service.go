@@ -23,13 +23,13 @@ import (
 	"time"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/lexicon"
 	"github.com/mlready/mlready/apis/ml/batcher"
 	"github.com/mlready/mlready/apis/ml/classifier"
-	"github.com/mlready/mlready/apis/traditional/lexicon"
 )
 
-// Service is the ML API. Create it with New, serve Handler, run Start once.
-type Service struct {
+// ModelAPI is the ML API. Create it with New, serve Handler, run Start once.
+type ModelAPI struct {
 	cfg     Config
 	logger  *slog.Logger
 	start   time.Time
@@ -61,10 +61,10 @@ type Service struct {
 }
 
 // New returns a service that is not ready yet; Start makes it ready.
-func New(cfg Config, logger *slog.Logger) *Service {
+func New(cfg Config, logger *slog.Logger) *ModelAPI {
 	cfg = cfg.withDefaults()
 	now := time.Now()
-	s := &Service{cfg: cfg, logger: logger, start: now, phases: newPhases(now),
+	s := &ModelAPI{cfg: cfg, logger: logger, start: now, phases: newPhases(now),
 		settled: make(chan struct{}), stopping: make(chan struct{})}
 	if cfg.DegradedFallback {
 		s.fallback = lexicon.New()
@@ -74,10 +74,10 @@ func New(cfg Config, logger *slog.Logger) *Service {
 }
 
 // Config is the service's configuration, defaults filled in.
-func (s *Service) Config() Config { return s.cfg }
+func (s *ModelAPI) Config() Config { return s.cfg }
 
 // ModelName is the model's id as /analyze reports it.
-func (s *Service) ModelName() string {
+func (s *ModelAPI) ModelName() string {
 	if s.cfg.ModelDir != "" {
 		return filepath.Base(filepath.Clean(s.cfg.ModelDir))
 	}
@@ -87,7 +87,7 @@ func (s *Service) ModelName() string {
 // Handler serves /health, /live, /ready (with their Open Inference Protocol
 // aliases), the model-responding probe /v2/models/{name}/ready, /metrics
 // and /analyze.
-func (s *Service) Handler() http.Handler {
+func (s *ModelAPI) Handler() http.Handler {
 	r := httpapi.NewRouter(s.logger)
 	r.Use(s.metrics.Middleware)
 	httpapi.Health{APIType: "ml", Started: s.start, Readiness: s.readiness, Model: s.ModelName(), Responding: s.responding}.Mount(r)
@@ -96,14 +96,14 @@ func (s *Service) Handler() http.Handler {
 	return r
 }
 
-func (s *Service) readiness() httpapi.Readiness {
+func (s *ModelAPI) readiness() httpapi.Readiness {
 	return s.phases.readiness(s.ModelName(), time.Now())
 }
 
 // Start runs the start-up phases: download (unless the model is local or
 // cached), load, warm up. On failure the service stays up, reports the cause
 // in /health and answers 503; the error is returned too.
-func (s *Service) Start(ctx context.Context) error {
+func (s *ModelAPI) Start(ctx context.Context) error {
 	defer s.settledOnce.Do(func() { close(s.settled) })
 	// Not stopped when Start returns: the context ends at shutdown, long
 	// after, and held requests must hear of it then.
@@ -116,7 +116,7 @@ func (s *Service) Start(ctx context.Context) error {
 		s.phases.enter(PhaseDownloading, time.Now())
 		var err error
 		var fetched bool
-		dir, fetched, err = fetch(ctx, s.cfg.ModelID, s.cfg.CacheDir)
+		dir, fetched, err = fetch(ctx, s.cfg.HubEndpoint, s.cfg.ModelID, s.cfg.CacheDir)
 		if err != nil {
 			return s.failed(err)
 		}
@@ -182,17 +182,17 @@ func buckets(clf *classifier.Classifier) []batcher.Bucket {
 	return out
 }
 
-func (s *Service) failed(err error) error {
+func (s *ModelAPI) failed(err error) error {
 	s.phases.fail(err.Error(), time.Now())
 	s.logger.Error("model failed to load", "error", err.Error())
 	return err
 }
 
-func (s *Service) stopHolding() { s.stoppingOnce.Do(func() { close(s.stopping) }) }
+func (s *ModelAPI) stopHolding() { s.stoppingOnce.Do(func() { close(s.stopping) }) }
 
 // Close answers what is queued, then releases the model. Requests that
 // arrive afterwards get 503.
-func (s *Service) Close() error {
+func (s *ModelAPI) Close() error {
 	s.stopHolding()
 	s.mu.Lock()
 	clf, b := s.clf, s.batcher
@@ -209,13 +209,13 @@ func (s *Service) Close() error {
 
 // serving is the batcher in front of the loaded model, or nil before the
 // model is ready and after Close.
-func (s *Service) serving() *batcher.Batcher {
+func (s *ModelAPI) serving() *batcher.Batcher {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.batcher
 }
 
-func (s *Service) queueDepth() int {
+func (s *ModelAPI) queueDepth() int {
 	if b := s.serving(); b != nil {
 		return b.Depth()
 	}
@@ -225,7 +225,7 @@ func (s *Service) queueDepth() int {
 // await returns the batcher, holding the request until the model is ready
 // when HoldDuringStartup is on: for at most HoldMax, for at most QueueMax
 // requests at once, and never past a failed start or into a shutdown.
-func (s *Service) await(r *http.Request) *batcher.Batcher {
+func (s *ModelAPI) await(r *http.Request) *batcher.Batcher {
 	if b := s.serving(); b != nil || !s.cfg.HoldDuringStartup || !s.phases.starting() {
 		return s.serving()
 	}
@@ -245,7 +245,7 @@ func (s *Service) await(r *http.Request) *batcher.Batcher {
 	return s.serving()
 }
 
-func (s *Service) analyze(w http.ResponseWriter, r *http.Request) {
+func (s *ModelAPI) analyze(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	in, rerr := httpapi.DecodeAnalyze(w, r, s.cfg.MaxClientBatch)
 	if rerr != nil {
@@ -303,7 +303,7 @@ func writeAnswers(w http.ResponseWriter, in httpapi.AnalyzeRequest, out []httpap
 	httpapi.WriteJSON(w, http.StatusOK, out[0])
 }
 
-func (s *Service) notReady(w http.ResponseWriter, r *http.Request) {
+func (s *ModelAPI) notReady(w http.ResponseWriter, r *http.Request) {
 	st := s.readiness()
 	w.Header().Set("Retry-After", strconv.Itoa(s.cfg.RetryAfter))
 	if st.Ready {
@@ -317,7 +317,7 @@ func (s *Service) notReady(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Service) answerDegraded(w http.ResponseWriter, r *http.Request, in httpapi.AnalyzeRequest, start time.Time) {
+func (s *ModelAPI) answerDegraded(w http.ResponseWriter, r *http.Request, in httpapi.AnalyzeRequest, start time.Time) {
 	out := make([]httpapi.AnalyzeResponse, len(in.Texts))
 	for i, t := range in.Texts {
 		res := s.fallback.Score(t)
@@ -337,7 +337,7 @@ func (s *Service) answerDegraded(w http.ResponseWriter, r *http.Request, in http
 }
 
 // submitFailed answers a request the batcher did not answer.
-func (s *Service) submitFailed(w http.ResponseWriter, r *http.Request, err error) {
+func (s *ModelAPI) submitFailed(w http.ResponseWriter, r *http.Request, err error) {
 	retry := strconv.Itoa(s.cfg.RetryAfter)
 	switch {
 	case errors.Is(err, batcher.ErrQueueFull):

@@ -2,9 +2,6 @@ package mlapi_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,110 +20,46 @@ import (
 )
 
 // fixtureDir is the committed sst2-mini fixture model.
-const fixtureDir = "../../../fixtures/models/sst2-mini"
-
 // modelFiles are the files of a model folder that the API needs.
 var modelFiles = []string{"model.onnx", "tokenizer.json", "config.json"}
 
-// fixtureModel returns the absolute path of the fixture model, skipping the
-// test when it is not there yet.
-func fixtureModel(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(fixtureDir)
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(dir, "model.onnx")); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("fixture model missing: %s/model.onnx does not exist (train it with fixtures/models/sst2-mini/train.py)", fixtureDir)
-	}
-	return dir
-}
-
-// Reasons to skip a test under -race: two dependencies race inside
-// themselves, and neither lets the caller avoid it.
-const (
-	// modelRace: gomlx v0.26.0's SimpleGo backend, under hugot's Go
-	// session, races in every model run that has the backend to itself
-	// (executeParallel reads execBuf.numUsed without its lock,
-	// backends/simplego/exec.go:425), and hugot offers no way to make it
-	// run the ops sequentially.
-	modelRace = "runs the model, and gomlx v0.26.0 SimpleGo's parallel executor races on its own bookkeeping (exec.go:425); run without -race"
-	// downloadRace: go-huggingface v0.3.1, under hugot.DownloadModel, bumps
-	// its download counters from several goroutines without a lock.
-	downloadRace = "downloads, and go-huggingface v0.3.1 races on its own download counters (hub/files.go:229,248); run without -race"
-)
-
-// skipUnderRace skips the test when the race detector is on, for reason.
-func skipUnderRace(t *testing.T, reason string) {
-	t.Helper()
-	if raceDetector {
-		t.Skip(reason)
-	}
-}
-
-func newService(t *testing.T, cfg mlapi.Config) (*mlapi.Service, http.Handler) {
+func newService(t *testing.T, cfg mlapi.Config) (*mlapi.ModelAPI, http.Handler) {
 	t.Helper()
 	svc := mlapi.New(cfg, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { assert.NoError(t, svc.Close()) })
 	return svc, svc.Handler()
 }
 
-// reply is one answer of the API.
-type reply struct {
-	status int
-	header http.Header
-	body   map[string]any
-}
-
-func do(t *testing.T, h http.Handler, method, path, contentType, body string) reply {
-	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), "%s %s answers JSON", method, path)
-	var got map[string]any
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got), "%s %s answered %q", method, path, rec.Body.String())
-	return reply{rec.Code, rec.Header(), got}
-}
-
-func analyze(t *testing.T, h http.Handler, text string) reply {
-	t.Helper()
-	body, err := json.Marshal(map[string]string{"text": text})
-	require.NoError(t, err)
-	return do(t, h, http.MethodPost, "/analyze", "application/json", string(body))
-}
-
 // assertNotReady checks every endpoint of a service that cannot answer
 // /analyze yet (or ever): alive, not ready, and a 503 with Retry-After.
 func assertNotReady(t *testing.T, h http.Handler, wantStatus, wantPhase, wantRetryAfter string) {
 	t.Helper()
-	health := do(t, h, http.MethodGet, "/health", "", "")
-	assert.Equal(t, http.StatusOK, health.status, "/health answers 200 while the process lives")
-	assert.Equal(t, wantStatus, health.body["status"])
-	assert.Equal(t, false, health.body["ready"])
-	assert.Equal(t, "ml", health.body["api_type"])
-	assert.Equal(t, wantPhase, health.body["phase"])
-	assert.GreaterOrEqual(t, health.body["uptime_seconds"], 0.0)
-	assert.Greater(t, health.body["memory_rss_bytes"], 0.0)
-	assert.IsType(t, map[string]any{}, health.body["phase_seconds"])
-	assert.IsType(t, 0.0, health.body["seconds_in_phase"])
+	health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+	assert.Equal(t, http.StatusOK, health.Status, "/health answers 200 while the process lives")
+	assert.Equal(t, wantStatus, health.Body["status"])
+	assert.Equal(t, false, health.Body["ready"])
+	assert.Equal(t, "ml", health.Body["api_type"])
+	assert.Equal(t, wantPhase, health.Body["phase"])
+	assert.GreaterOrEqual(t, health.Body["uptime_seconds"], 0.0)
+	assert.Greater(t, health.Body["memory_rss_bytes"], 0.0)
+	assert.IsType(t, map[string]any{}, health.Body["phase_seconds"])
+	assert.IsType(t, 0.0, health.Body["seconds_in_phase"])
 
-	live := do(t, h, http.MethodGet, "/live", "", "")
-	assert.Equal(t, http.StatusOK, live.status)
+	live := httpapitest.Do(t, h, http.MethodGet, "/live", "", "")
+	assert.Equal(t, http.StatusOK, live.Status)
 
-	ready := do(t, h, http.MethodGet, "/ready", "", "")
-	assert.Equal(t, http.StatusServiceUnavailable, ready.status)
-	assert.Equal(t, false, ready.body["ready"])
-	assert.Equal(t, wantStatus, ready.body["status"])
-	assert.NotEmpty(t, ready.body["reason"])
+	ready := httpapitest.Do(t, h, http.MethodGet, "/ready", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, ready.Status)
+	assert.Equal(t, false, ready.Body["ready"])
+	assert.Equal(t, wantStatus, ready.Body["status"])
+	assert.NotEmpty(t, ready.Body["reason"])
 
-	got := analyze(t, h, "I love this amazing product!")
-	assert.Equal(t, http.StatusServiceUnavailable, got.status, "never a 500 while not ready")
-	assert.Equal(t, wantRetryAfter, got.header.Get("Retry-After"))
-	require.IsType(t, "", got.body["error"])
-	assert.Contains(t, got.body["error"], "model not ready")
-	assert.Equal(t, wantPhase, got.body["phase"])
+	got := httpapitest.Analyze(t, h, "I love this amazing product!")
+	assert.Equal(t, http.StatusServiceUnavailable, got.Status, "never a 500 while not ready")
+	assert.Equal(t, wantRetryAfter, got.Header.Get("Retry-After"))
+	require.IsType(t, "", got.Body["error"])
+	assert.Contains(t, got.Body["error"], "model not ready")
+	assert.Equal(t, wantPhase, got.Body["phase"])
 }
 
 func TestNotReadyBeforeStart(t *testing.T) {
@@ -143,8 +76,8 @@ func TestNotReadyBeforeStart(t *testing.T) {
 			_, h := newService(t, tt.cfg)
 			assertNotReady(t, h, httpapi.StatusStarting, mlapi.PhaseLoading, tt.wantRetryAfter)
 
-			health := do(t, h, http.MethodGet, "/health", "", "")
-			assert.Contains(t, health.body["reason"], "loading")
+			health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+			assert.Contains(t, health.Body["reason"], "loading")
 		})
 	}
 }
@@ -201,15 +134,15 @@ func TestFailedStartKeepsServingTheCause(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
 			assertNotReady(t, h, httpapi.StatusFailed, mlapi.PhaseFailed, "1")
-			health := do(t, h, http.MethodGet, "/health", "", "")
-			assert.Equal(t, err.Error(), health.body["error"], "/health carries the cause")
-			assert.Equal(t, "model failed to load: "+err.Error(), health.body["reason"])
-			require.IsType(t, map[string]any{}, health.body["phase_seconds"])
+			health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+			assert.Equal(t, err.Error(), health.Body["error"], "/health carries the cause")
+			assert.Equal(t, "model failed to load: "+err.Error(), health.Body["reason"])
+			require.IsType(t, map[string]any{}, health.Body["phase_seconds"])
 			for _, p := range tt.wantTook {
-				assert.Contains(t, health.body["phase_seconds"], p)
+				assert.Contains(t, health.Body["phase_seconds"], p)
 			}
-			ready := do(t, h, http.MethodGet, "/ready", "", "")
-			assert.Contains(t, ready.body["reason"], tt.wantErr)
+			ready := httpapitest.Do(t, h, http.MethodGet, "/ready", "", "")
+			assert.Contains(t, ready.Body["reason"], tt.wantErr)
 		})
 	}
 }
@@ -250,13 +183,13 @@ func checkBadRequests(t *testing.T, h http.Handler, wantGood int) {
 	t.Helper()
 	for _, tt := range httpapitest.BadRequests() {
 		t.Run(tt.Name, func(t *testing.T) {
-			got := do(t, h, tt.Method, tt.Path, tt.ContentType, tt.Body)
-			assert.Equal(t, tt.WantStatus, got.status)
-			require.IsType(t, "", got.body["error"], "error body: %v", got.body)
-			assert.Contains(t, got.body["error"], tt.WantMsg)
+			got := httpapitest.Do(t, h, tt.Method, tt.Path, tt.ContentType, tt.Body)
+			assert.Equal(t, tt.WantStatus, got.Status)
+			require.IsType(t, "", got.Body["error"], "error body: %v", got.Body)
+			assert.Contains(t, got.Body["error"], tt.WantMsg)
 
-			got = analyze(t, h, "Great value for the price.")
-			assert.Equal(t, wantGood, got.status, "a good request after the bad one: %v", got.body)
+			got = httpapitest.Analyze(t, h, "Great value for the price.")
+			assert.Equal(t, wantGood, got.Status, "a good request after the bad one: %v", got.Body)
 		})
 	}
 }
@@ -269,34 +202,34 @@ func TestBadRequestsBeforeReady(t *testing.T) {
 }
 
 func TestStartWithFixtureModel(t *testing.T) {
-	dir := fixtureModel(t)
-	skipUnderRace(t, modelRace)
+	dir := httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	svc, h := newService(t, mlapi.Config{ModelDir: dir})
 	assert.Equal(t, "sst2-mini", svc.ModelName())
 
 	assertNotReady(t, h, httpapi.StatusStarting, mlapi.PhaseLoading, "1")
 	require.NoError(t, svc.Start(context.Background()))
 
-	health := do(t, h, http.MethodGet, "/health", "", "")
-	assert.Equal(t, http.StatusOK, health.status)
-	assert.Equal(t, httpapi.StatusHealthy, health.body["status"])
-	assert.Equal(t, true, health.body["ready"])
-	assert.Equal(t, "ml", health.body["api_type"])
-	assert.Equal(t, mlapi.PhaseReady, health.body["phase"])
-	assert.Equal(t, "sst2-mini", health.body["model"])
-	assert.Greater(t, health.body["memory_rss_bytes"], 0.0)
-	assert.NotContains(t, health.body, "reason")
-	assert.NotContains(t, health.body, "error")
-	require.IsType(t, map[string]any{}, health.body["phase_seconds"])
-	took := health.body["phase_seconds"].(map[string]any)
+	health := httpapitest.Do(t, h, http.MethodGet, "/health", "", "")
+	assert.Equal(t, http.StatusOK, health.Status)
+	assert.Equal(t, httpapi.StatusHealthy, health.Body["status"])
+	assert.Equal(t, true, health.Body["ready"])
+	assert.Equal(t, "ml", health.Body["api_type"])
+	assert.Equal(t, mlapi.PhaseReady, health.Body["phase"])
+	assert.Equal(t, "sst2-mini", health.Body["model"])
+	assert.Greater(t, health.Body["memory_rss_bytes"], 0.0)
+	assert.NotContains(t, health.Body, "reason")
+	assert.NotContains(t, health.Body, "error")
+	require.IsType(t, map[string]any{}, health.Body["phase_seconds"])
+	took := health.Body["phase_seconds"].(map[string]any)
 	assert.Contains(t, took, mlapi.PhaseLoading)
 	assert.Contains(t, took, mlapi.PhaseWarming)
 	assert.NotContains(t, took, mlapi.PhaseDownloading, "a local model is not downloaded")
 
-	ready := do(t, h, http.MethodGet, "/ready", "", "")
-	assert.Equal(t, http.StatusOK, ready.status)
-	assert.Equal(t, map[string]any{"ready": true}, ready.body)
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/live", "", "").status)
+	ready := httpapitest.Do(t, h, http.MethodGet, "/ready", "", "")
+	assert.Equal(t, http.StatusOK, ready.Status)
+	assert.Equal(t, map[string]any{"ready": true}, ready.Body)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/live", "", "").Status)
 
 	t.Run("analyze", func(t *testing.T) {
 		tests := []struct{ name, text, want string }{
@@ -309,28 +242,28 @@ func TestStartWithFixtureModel(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				require.Less(t, len(tt.text), httpapi.MaxBodyBytes)
-				got := analyze(t, h, tt.text)
+				got := httpapitest.Analyze(t, h, tt.text)
 
-				require.Equal(t, http.StatusOK, got.status, got.body)
-				assert.Contains(t, []any{httpapi.Positive, httpapi.Negative}, got.body["sentiment"])
+				require.Equal(t, http.StatusOK, got.Status, got.Body)
+				assert.Contains(t, []any{httpapi.Positive, httpapi.Negative}, got.Body["sentiment"])
 				if tt.want != "" {
-					assert.Equal(t, tt.want, got.body["sentiment"])
+					assert.Equal(t, tt.want, got.Body["sentiment"])
 				}
-				assert.Equal(t, "transformer-ml", got.body["method"])
-				assert.Equal(t, "sst2-mini", got.body["model"])
-				require.IsType(t, 0.0, got.body["confidence"])
-				assert.GreaterOrEqual(t, got.body["confidence"], 0.0)
-				assert.LessOrEqual(t, got.body["confidence"], 1.0)
-				require.IsType(t, 0.0, got.body["processing_time_ms"])
-				assert.Greater(t, got.body["processing_time_ms"], 0.0)
+				assert.Equal(t, "transformer-ml", got.Body["method"])
+				assert.Equal(t, "sst2-mini", got.Body["model"])
+				require.IsType(t, 0.0, got.Body["confidence"])
+				assert.GreaterOrEqual(t, got.Body["confidence"], 0.0)
+				assert.LessOrEqual(t, got.Body["confidence"], 1.0)
+				require.IsType(t, 0.0, got.Body["processing_time_ms"])
+				assert.Greater(t, got.Body["processing_time_ms"], 0.0)
 			})
 		}
 	})
 
 	t.Run("text with no readable characters", func(t *testing.T) {
-		got := analyze(t, h, "\x00\x01\x02")
-		assert.Equal(t, http.StatusBadRequest, got.status)
-		assert.Contains(t, got.body["error"], "no readable characters")
+		got := httpapitest.Analyze(t, h, "\x00\x01\x02")
+		assert.Equal(t, http.StatusBadRequest, got.Status)
+		assert.Contains(t, got.Body["error"], "no readable characters")
 	})
 
 	t.Run("bad requests", func(t *testing.T) { checkBadRequests(t, h, http.StatusOK) })
@@ -340,8 +273,8 @@ func TestStartWithFixtureModel(t *testing.T) {
 // ready under load: every answer is a 200 or a 503, never a 500, and once
 // Start has returned every answer is a 200.
 func TestRequestsDuringASuccessfulStart(t *testing.T) {
-	dir := fixtureModel(t)
-	skipUnderRace(t, modelRace)
+	dir := httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	svc, h := newService(t, mlapi.Config{ModelDir: dir})
 	done := make(chan struct{})
 	var startErr error
@@ -371,7 +304,7 @@ func TestRequestsDuringASuccessfulStart(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, startErr)
-	assert.Equal(t, http.StatusOK, analyze(t, h, "Lovely hotel.").status)
+	assert.Equal(t, http.StatusOK, httpapitest.Analyze(t, h, "Lovely hotel.").Status)
 }
 
 func TestCloseIsIdempotent(t *testing.T) {

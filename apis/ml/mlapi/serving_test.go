@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mlready/mlready/apis/httpapi"
+	"github.com/mlready/mlready/apis/httpapi/httpapitest"
 	"github.com/mlready/mlready/apis/ml/classifier"
 	"github.com/mlready/mlready/apis/ml/mlapi"
 )
@@ -64,38 +65,43 @@ func metric(t *testing.T, h http.Handler, series string) float64 {
 	return -1
 }
 
-func TestConfigFromEnv(t *testing.T) {
+func TestReadSettings(t *testing.T) {
 	env := func(vars map[string]string) func(string) string {
 		return func(k string) string { return vars[k] }
 	}
 	t.Run("defaults", func(t *testing.T) {
-		cfg, err := mlapi.ConfigFromEnv(env(map[string]string{"MODEL_DIR": "/m"}))
+		s, err := mlapi.ReadSettings(env(map[string]string{"MODEL_DIR": "/m"}))
 		require.NoError(t, err)
+		assert.Equal(t, httpapi.DefaultPort, s.Port)
+		assert.Equal(t, httpapi.DefaultShutdownGrace, s.ShutdownGrace)
 		assert.Equal(t, mlapi.Config{
-			ModelDir: "/m", BatchMax: mlapi.DefaultBatchMax, BatchWait: mlapi.DefaultBatchWait,
+			ModelDir: "/m", HubEndpoint: mlapi.DefaultHubEndpoint, BatchMax: mlapi.DefaultBatchMax, BatchWait: mlapi.DefaultBatchWait,
 			QueueMax: mlapi.DefaultQueueMax, RequestTimeout: mlapi.DefaultRequestTimeout, ProbeTimeout: mlapi.DefaultProbeTimeout,
 			Workers: mlapi.DefaultWorkers, HoldMax: mlapi.DefaultHoldMax, MaxClientBatch: httpapi.DefaultMaxClientBatch,
-		}, cfg)
+		}, s.Model)
 	})
 
 	t.Run("every variable", func(t *testing.T) {
-		cfg, err := mlapi.ConfigFromEnv(env(map[string]string{
+		s, err := mlapi.ReadSettings(env(map[string]string{
+			"PORT": "9000", "SHUTDOWN_GRACE": "1m", "HF_ENDPOINT": "http://hub:8000",
 			"MODEL_ID": "o/m", "MODEL_CACHE": "/c", "BATCH_MAX": "1", "BATCH_WAIT": "0",
 			"QUEUE_MAX": "9", "REQUEST_TIMEOUT": "2s", "INFERENCE_WORKERS": "3",
 			"HOLD_DURING_STARTUP": "true", "HOLD_MAX": "1m", "DEGRADED_FALLBACK": "1", "MAX_CLIENT_BATCH": "8",
 			"PROBE_TIMEOUT": "300ms",
 		}))
 		require.NoError(t, err)
+		assert.Equal(t, "9000", s.Port)
+		assert.Equal(t, time.Minute, s.ShutdownGrace)
 		assert.Equal(t, mlapi.Config{
-			ModelID: "o/m", CacheDir: "/c", BatchMax: 1, BatchWait: -1, QueueMax: 9, RequestTimeout: 2 * time.Second,
+			ModelID: "o/m", CacheDir: "/c", HubEndpoint: "http://hub:8000", BatchMax: 1, BatchWait: -1, QueueMax: 9, RequestTimeout: 2 * time.Second,
 			Workers: 3, HoldDuringStartup: true, HoldMax: time.Minute, DegradedFallback: true, MaxClientBatch: 8,
 			ProbeTimeout: 300 * time.Millisecond,
-		}, cfg, "BATCH_WAIT=0 means no wait, not the default")
+		}, s.Model, "BATCH_WAIT=0 means no wait, not the default")
 	})
-	t.Run("bad values are all named", func(t *testing.T) {
-		_, err := mlapi.ConfigFromEnv(env(map[string]string{"BATCH_MAX": "0", "BATCH_WAIT": "soon", "DEGRADED_FALLBACK": "maybe"}))
+	t.Run("bad values of every group are all named", func(t *testing.T) {
+		_, err := mlapi.ReadSettings(env(map[string]string{"SHUTDOWN_GRACE": "later", "BATCH_MAX": "0", "BATCH_WAIT": "soon", "DEGRADED_FALLBACK": "maybe"}))
 		require.Error(t, err)
-		for _, name := range []string{"BATCH_MAX", "BATCH_WAIT", "DEGRADED_FALLBACK"} {
+		for _, name := range []string{"SHUTDOWN_GRACE", "BATCH_MAX", "BATCH_WAIT", "DEGRADED_FALLBACK"} {
 			assert.ErrorContains(t, err, name)
 		}
 	})
@@ -107,12 +113,12 @@ func TestConfigFromEnv(t *testing.T) {
 func TestDegradedFallbackWhileLoading(t *testing.T) {
 	svc, h := newService(t, mlapi.Config{ModelDir: t.TempDir(), DegradedFallback: true})
 
-	got := analyze(t, h, "I love this amazing product!")
-	require.Equal(t, http.StatusOK, got.status, got.body)
-	assert.Equal(t, true, got.body["degraded"])
-	assert.Equal(t, "rule-based", got.body["method"])
-	assert.Equal(t, httpapi.Positive, got.body["sentiment"])
-	assert.NotContains(t, got.body, "model")
+	got := httpapitest.Analyze(t, h, "I love this amazing product!")
+	require.Equal(t, http.StatusOK, got.Status, got.Body)
+	assert.Equal(t, true, got.Body["degraded"])
+	assert.Equal(t, "rule-based", got.Body["method"])
+	assert.Equal(t, httpapi.Positive, got.Body["sentiment"])
+	assert.NotContains(t, got.Body, "model")
 
 	status, list := analyzeTexts(t, h, []string{"Wonderful!", "Terrible and awful."})
 	require.Equal(t, http.StatusOK, status)
@@ -121,7 +127,7 @@ func TestDegradedFallbackWhileLoading(t *testing.T) {
 	assert.Equal(t, httpapi.Negative, list[1]["sentiment"])
 	assert.Equal(t, true, list[1]["degraded"])
 
-	assert.Equal(t, http.StatusServiceUnavailable, do(t, h, http.MethodGet, "/ready", "", "").status, "degraded is not ready")
+	assert.Equal(t, http.StatusServiceUnavailable, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status, "degraded is not ready")
 	assert.Equal(t, 2.0, metric(t, h, `mlready_request_count_total{api="ml",outcome="degraded",route="/analyze",status="200"}`))
 
 	require.Error(t, svc.Start(context.Background()))
@@ -130,22 +136,22 @@ func TestDegradedFallbackWhileLoading(t *testing.T) {
 
 func TestWithoutFallbackTheAnswerIsNeverDegraded(t *testing.T) {
 	_, h := newService(t, mlapi.Config{ModelDir: t.TempDir()})
-	got := analyze(t, h, "I love this amazing product!")
-	assert.Equal(t, http.StatusServiceUnavailable, got.status)
+	got := httpapitest.Analyze(t, h, "I love this amazing product!")
+	assert.Equal(t, http.StatusServiceUnavailable, got.Status)
 	assert.Equal(t, 1.0, metric(t, h, `mlready_request_count_total{api="ml",outcome="not_ready",route="/analyze",status="503"}`))
 }
 
 // holdAnalyze sends one /analyze in the background; the answer comes on the
 // channel once the service lets go of it.
-func holdAnalyze(t *testing.T, h http.Handler, text string) <-chan reply {
+func holdAnalyze(t *testing.T, h http.Handler, text string) <-chan httpapitest.Reply {
 	t.Helper()
-	out := make(chan reply, 1)
+	out := make(chan httpapitest.Reply, 1)
 	go func() {
 		body, _ := json.Marshal(map[string]string{"text": text})
 		status, header, raw := post(t, h, string(body))
 		var got map[string]any
 		_ = json.Unmarshal(raw, &got)
-		out <- reply{status, header, got}
+		out <- httpapitest.Reply{Status: status, Header: header, Body: got}
 	}()
 	return out
 }
@@ -166,8 +172,8 @@ func TestHoldDuringStartup(t *testing.T) {
 		require.Error(t, svc.Start(context.Background()))
 
 		got := <-answer
-		assert.Equal(t, http.StatusServiceUnavailable, got.status)
-		assert.Equal(t, mlapi.PhaseFailed, got.body["phase"])
+		assert.Equal(t, http.StatusServiceUnavailable, got.Status)
+		assert.Equal(t, mlapi.PhaseFailed, got.Body["phase"])
 		waitHeld(t, h, 0)
 	})
 	t.Run("Close lets held requests go", func(t *testing.T) {
@@ -177,14 +183,14 @@ func TestHoldDuringStartup(t *testing.T) {
 
 		require.NoError(t, svc.Close())
 
-		assert.Equal(t, http.StatusServiceUnavailable, (<-answer).status)
+		assert.Equal(t, http.StatusServiceUnavailable, (<-answer).Status)
 	})
 	t.Run("a request is held for HOLD_MAX at most", func(t *testing.T) {
 		_, h := newService(t, mlapi.Config{ModelDir: t.TempDir(), HoldDuringStartup: true, HoldMax: 50 * time.Millisecond})
 		start := time.Now()
 		got := <-holdAnalyze(t, h, "Lovely.")
-		assert.Equal(t, http.StatusServiceUnavailable, got.status)
-		assert.Equal(t, "1", got.header.Get("Retry-After"))
+		assert.Equal(t, http.StatusServiceUnavailable, got.Status)
+		assert.Equal(t, "1", got.Header.Get("Retry-After"))
 		assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 	})
 	t.Run("beyond the bound, requests are not held", func(t *testing.T) {
@@ -192,8 +198,8 @@ func TestHoldDuringStartup(t *testing.T) {
 		first := holdAnalyze(t, h, "Lovely.")
 		waitHeld(t, h, 1)
 		start := time.Now()
-		got := analyze(t, h, "Lovely too.")
-		assert.Equal(t, http.StatusServiceUnavailable, got.status)
+		got := httpapitest.Analyze(t, h, "Lovely too.")
+		assert.Equal(t, http.StatusServiceUnavailable, got.Status)
 		assert.Less(t, time.Since(start), time.Second, "answered at once")
 		select {
 		case <-first:
@@ -202,20 +208,20 @@ func TestHoldDuringStartup(t *testing.T) {
 		}
 	})
 	t.Run("held requests are answered by the model once it is ready", func(t *testing.T) {
-		dir := fixtureModel(t)
-		skipUnderRace(t, modelRace)
+		dir := httpapitest.FixtureModel(t)
+		httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 		svc, h := newService(t, mlapi.Config{ModelDir: dir, HoldDuringStartup: true, DegradedFallback: true})
-		answers := []<-chan reply{holdAnalyze(t, h, "I love this amazing product!"), holdAnalyze(t, h, "This is the worst service ever.")}
+		answers := []<-chan httpapitest.Reply{holdAnalyze(t, h, "I love this amazing product!"), holdAnalyze(t, h, "This is the worst service ever.")}
 		waitHeld(t, h, 2)
 
 		require.NoError(t, svc.Start(context.Background()))
 
 		for i, want := range []string{httpapi.Positive, httpapi.Negative} {
 			got := <-answers[i]
-			require.Equal(t, http.StatusOK, got.status, got.body)
-			assert.Equal(t, "transformer-ml", got.body["method"], "held, then answered by the model, not degraded")
-			assert.NotContains(t, got.body, "degraded")
-			assert.Equal(t, want, got.body["sentiment"])
+			require.Equal(t, http.StatusOK, got.Status, got.Body)
+			assert.Equal(t, "transformer-ml", got.Body["method"], "held, then answered by the model, not degraded")
+			assert.NotContains(t, got.Body, "degraded")
+			assert.Equal(t, want, got.Body["sentiment"])
 		}
 	})
 }
@@ -223,8 +229,8 @@ func TestHoldDuringStartup(t *testing.T) {
 // startFixture starts a service on the fixture model with cfg.
 func startFixture(t *testing.T, cfg mlapi.Config) http.Handler {
 	t.Helper()
-	cfg.ModelDir = fixtureModel(t)
-	skipUnderRace(t, modelRace)
+	cfg.ModelDir = httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	svc, h := newService(t, cfg)
 	require.NoError(t, svc.Start(context.Background()))
 	return h
@@ -247,9 +253,9 @@ func singles(t *testing.T, h http.Handler, texts []string) map[string]string {
 	t.Helper()
 	want := map[string]string{}
 	for _, text := range texts {
-		got := analyze(t, h, text)
-		require.Equal(t, http.StatusOK, got.status, got.body)
-		want[text] = got.body["sentiment"].(string)
+		got := httpapitest.Analyze(t, h, text)
+		require.Equal(t, http.StatusOK, got.Status, got.Body)
+		want[text] = got.Body["sentiment"].(string)
 	}
 	return want
 }
@@ -332,11 +338,11 @@ func TestExpiredRequestIsAnswered503AndNotRun(t *testing.T) {
 	h := startFixture(t, mlapi.Config{RequestTimeout: time.Nanosecond})
 	before := metric(t, h, "mlready_batch_size_count")
 
-	got := analyze(t, h, "Lovely.")
+	got := httpapitest.Analyze(t, h, "Lovely.")
 
-	assert.Equal(t, http.StatusServiceUnavailable, got.status)
-	assert.Equal(t, "1", got.header.Get("Retry-After"))
-	assert.Contains(t, got.body["error"], "was not run")
+	assert.Equal(t, http.StatusServiceUnavailable, got.Status)
+	assert.Equal(t, "1", got.Header.Get("Retry-After"))
+	assert.Contains(t, got.Body["error"], "was not run")
 	assert.Equal(t, before, metric(t, h, "mlready_batch_size_count"), "no model call")
 	assert.Equal(t, 1.0, metric(t, h, `mlready_request_count_total{api="ml",outcome="expired",route="/analyze",status="503"}`))
 }
@@ -345,8 +351,8 @@ func TestExpiredRequestIsAnswered503AndNotRun(t *testing.T) {
 // requests: the phase, the load time per phase, and the request, batch,
 // queue and inference series all move as the service works.
 func TestMetricsFollowTheService(t *testing.T) {
-	dir := fixtureModel(t)
-	skipUnderRace(t, modelRace)
+	dir := httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	svc, h := newService(t, mlapi.Config{ModelDir: dir})
 	assert.Equal(t, 1.0, metric(t, h, `mlready_model_phase{phase="loading"}`))
 	assert.Equal(t, 0.0, metric(t, h, `mlready_model_phase{phase="ready"}`))
@@ -369,7 +375,7 @@ func TestMetricsFollowTheService(t *testing.T) {
 		before[s] = max(0, metric(t, h, s))
 	}
 	for _, text := range reviewTexts[:3] {
-		require.Equal(t, http.StatusOK, analyze(t, h, text).status)
+		require.Equal(t, http.StatusOK, httpapitest.Analyze(t, h, text).Status)
 	}
 	status, _ := analyzeTexts(t, h, reviewTexts[:4])
 	require.Equal(t, http.StatusOK, status)
@@ -385,14 +391,14 @@ func TestMetricsFollowTheService(t *testing.T) {
 
 func TestOpenInferenceProtocolModelReady(t *testing.T) {
 	_, h := newService(t, mlapi.Config{ModelDir: "/models/sst2-mini"})
-	assert.Equal(t, http.StatusServiceUnavailable, do(t, h, http.MethodGet, "/v2/models/sst2-mini/ready", "", "").status)
-	assert.Equal(t, http.StatusServiceUnavailable, do(t, h, http.MethodGet, "/v2/health/ready", "", "").status)
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/v2/health/live", "", "").status)
-	assert.Equal(t, http.StatusNotFound, do(t, h, http.MethodGet, "/v2/models/other/ready", "", "").status)
+	assert.Equal(t, http.StatusServiceUnavailable, httpapitest.Do(t, h, http.MethodGet, "/v2/models/sst2-mini/ready", "", "").Status)
+	assert.Equal(t, http.StatusServiceUnavailable, httpapitest.Do(t, h, http.MethodGet, "/v2/health/ready", "", "").Status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/v2/health/live", "", "").Status)
+	assert.Equal(t, http.StatusNotFound, httpapitest.Do(t, h, http.MethodGet, "/v2/models/other/ready", "", "").Status)
 
 	h = startFixture(t, mlapi.Config{})
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/v2/models/sst2-mini/ready", "", "").status)
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/v2/health/ready", "", "").status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/v2/models/sst2-mini/ready", "", "").Status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/v2/health/ready", "", "").Status)
 }
 
 // TestConcurrentRequestsShareModelCalls: many single-text requests at once
@@ -409,9 +415,9 @@ func TestConcurrentRequestsShareModelCalls(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				text := reviewTexts[(c+r)%len(reviewTexts)]
-				got := analyze(t, h, text)
-				if assert.Equal(t, http.StatusOK, got.status, got.body) {
-					assert.Equal(t, want[text], got.body["sentiment"], fmt.Sprintf("client %d round %d", c, r))
+				got := httpapitest.Analyze(t, h, text)
+				if assert.Equal(t, http.StatusOK, got.Status, got.Body) {
+					assert.Equal(t, want[text], got.Body["sentiment"], fmt.Sprintf("client %d round %d", c, r))
 				}
 			}
 		})
@@ -425,16 +431,16 @@ func TestConcurrentRequestsShareModelCalls(t *testing.T) {
 // TestAfterCloseRequestsAreTurnedAway: once Close has run (at shutdown),
 // /analyze answers 503, not a 500 and not "not ready".
 func TestAfterCloseRequestsAreTurnedAway(t *testing.T) {
-	dir := fixtureModel(t)
-	skipUnderRace(t, modelRace)
+	dir := httpapitest.FixtureModel(t)
+	httpapitest.SkipUnderRace(t, httpapitest.ModelRace)
 	svc, h := newService(t, mlapi.Config{ModelDir: dir})
 	require.NoError(t, svc.Start(context.Background()))
 	require.NoError(t, svc.Close())
 
-	got := analyze(t, h, "Lovely.")
-	assert.Equal(t, http.StatusServiceUnavailable, got.status)
-	assert.Equal(t, "1", got.header.Get("Retry-After"))
-	assert.Contains(t, got.body["error"], "shutting down")
+	got := httpapitest.Analyze(t, h, "Lovely.")
+	assert.Equal(t, http.StatusServiceUnavailable, got.Status)
+	assert.Equal(t, "1", got.Header.Get("Retry-After"))
+	assert.Contains(t, got.Body["error"], "shutting down")
 }
 
 // TestRespondingProbeSeesAHungModel: the model-responding probe runs a
@@ -459,20 +465,28 @@ func TestRespondingProbeSeesAHungModel(t *testing.T) {
 		}
 	}})
 	const probe = "/v2/models/sst2-mini/ready"
-	require.Equal(t, http.StatusOK, do(t, h, http.MethodGet, probe, "", "").status)
+	require.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, probe, "", "").Status)
 
 	hang.Store(true)
 	for range 3 {
-		r := do(t, h, http.MethodGet, probe, "", "")
-		assert.Equal(t, http.StatusServiceUnavailable, r.status)
-		assert.Equal(t, httpapi.StatusUnresponsive, r.body["status"])
-		assert.Contains(t, r.body["reason"], "did not answer a probe inference within 200ms")
+		r := httpapitest.Do(t, h, http.MethodGet, probe, "", "")
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status)
+		assert.Equal(t, httpapi.StatusUnresponsive, r.Body["status"])
+		assert.Contains(t, r.Body["reason"], "did not answer a probe inference within 200ms")
 	}
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/live", "", "").status)
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, "/ready", "", "").status, "the model is still loaded")
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/live", "", "").Status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, "/ready", "", "").Status, "the model is still loaded")
 	assert.Equal(t, int64(1), most.Load(), "probes wait on the one hung inference")
 
 	hang.Store(false)
 	close(release)
-	assert.Equal(t, http.StatusOK, do(t, h, http.MethodGet, probe, "", "").status)
+	assert.Equal(t, http.StatusOK, httpapitest.Do(t, h, http.MethodGet, probe, "", "").Status)
+}
+
+// TestMainRefusesBadSettingsOfEveryGroup: with bad serving and bad model
+// settings (TestReadSettings: all named in one message) the process exits 2
+// without listening.
+func TestMainRefusesBadSettingsOfEveryGroup(t *testing.T) {
+	vars := map[string]string{"PORT": "0", "SHUTDOWN_GRACE": "later", "BATCH_MAX": "0"}
+	assert.Equal(t, 2, mlapi.Main(func(k string) string { return vars[k] }))
 }

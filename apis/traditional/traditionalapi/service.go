@@ -1,6 +1,6 @@
-// Package rulesapi is the lab's traditional sentiment API: a lexicon scorer
+// Package traditionalapi is the lab's traditional sentiment API: a lexicon scorer
 // with nothing to load, ready the moment it listens.
-package rulesapi
+package traditionalapi
 
 import (
 	"log/slog"
@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/mlready/mlready/apis/httpapi"
-	"github.com/mlready/mlready/apis/traditional/lexicon"
+	"github.com/mlready/mlready/apis/lexicon"
 )
 
 // ModelName is the name under which /v2/models/{name}/ready knows the
 // scorer.
 const ModelName = "lexicon"
 
-// Service is the traditional API.
-type Service struct {
+// RuleBasedAPI is the traditional API: the lexicon scorer over HTTP.
+type RuleBasedAPI struct {
 	logger  *slog.Logger
 	start   time.Time
 	scorer  *lexicon.Scorer
@@ -24,13 +24,13 @@ type Service struct {
 }
 
 // New returns a service that is ready at once.
-func New(logger *slog.Logger) *Service {
-	return &Service{logger: logger, start: time.Now(), scorer: lexicon.New(), metrics: httpapi.NewMetrics("traditional")}
+func New(logger *slog.Logger) *RuleBasedAPI {
+	return &RuleBasedAPI{logger: logger, start: time.Now(), scorer: lexicon.New(), metrics: httpapi.NewMetrics("traditional")}
 }
 
 // Handler serves /health, /live, /ready (with their Open Inference Protocol
 // aliases), /metrics and /analyze.
-func (s *Service) Handler() http.Handler {
+func (s *RuleBasedAPI) Handler() http.Handler {
 	r := httpapi.NewRouter(s.logger)
 	r.Use(s.metrics.Middleware)
 	httpapi.Health{APIType: "traditional", Started: s.start, Model: ModelName, Readiness: func() httpapi.Readiness {
@@ -41,7 +41,7 @@ func (s *Service) Handler() http.Handler {
 	return r
 }
 
-func (s *Service) analyze(w http.ResponseWriter, r *http.Request) {
+func (s *RuleBasedAPI) analyze(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	in, rerr := httpapi.DecodeAnalyze(w, r, httpapi.DefaultMaxClientBatch)
 	if rerr != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mlready/mlready/apis/traditional/lexicon"
+	"github.com/mlready/mlready/apis/lexicon"
 )
 
 func TestScoreSentiment(t *testing.T) {

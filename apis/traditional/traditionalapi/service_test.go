@@ -1,4 +1,4 @@
-package rulesapi_test
+package traditionalapi_test
 
 import (
 	"bytes"
@@ -17,47 +17,22 @@ import (
 
 	"github.com/mlready/mlready/apis/httpapi"
 	"github.com/mlready/mlready/apis/httpapi/httpapitest"
-	"github.com/mlready/mlready/apis/traditional/rulesapi"
+	"github.com/mlready/mlready/apis/traditional/traditionalapi"
 )
 
 func newServer(t testing.TB) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(rulesapi.New(slog.New(slog.DiscardHandler)).Handler())
+	srv := httptest.NewServer(traditionalapi.New(slog.New(slog.DiscardHandler)).Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// call sends one request and decodes the JSON object it answers.
-func call(t *testing.T, srv *httptest.Server, method, path, contentType, body string) (*http.Response, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "%s %s answers JSON", method, path)
-	var got map[string]any
-	require.NoError(t, json.Unmarshal(raw, &got), "%s %s answered %q", method, path, raw)
-	return resp, got
-}
-
-func analyze(t *testing.T, srv *httptest.Server, text string) (*http.Response, map[string]any) {
-	t.Helper()
-	body, err := json.Marshal(map[string]string{"text": text})
-	require.NoError(t, err)
-	return call(t, srv, http.MethodPost, "/analyze", "application/json", string(body))
-}
-
 func TestHealthLiveReady(t *testing.T) {
-	srv := newServer(t)
+	h := newServer(t).Config.Handler
 
-	resp, health := call(t, srv, http.MethodGet, "/health", "", "")
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	got := httpapitest.Get(t, h, "/health")
+	assert.Equal(t, http.StatusOK, got.Status)
+	health := got.Body
 	assert.Equal(t, httpapi.StatusHealthy, health["status"])
 	assert.Equal(t, true, health["ready"])
 	assert.Equal(t, "traditional", health["api_type"])
@@ -65,12 +40,11 @@ func TestHealthLiveReady(t *testing.T) {
 	assert.Greater(t, health["memory_rss_bytes"], 0.0)
 	assert.NotContains(t, health, "phase", "phases are the ML API's")
 
-	resp, _ = call(t, srv, http.MethodGet, "/live", "", "")
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, http.StatusOK, httpapitest.Get(t, h, "/live").Status)
 
-	resp, ready := call(t, srv, http.MethodGet, "/ready", "", "")
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "ready the moment it listens")
-	assert.Equal(t, map[string]any{"ready": true}, ready)
+	ready := httpapitest.Get(t, h, "/ready")
+	assert.Equal(t, http.StatusOK, ready.Status, "ready the moment it listens")
+	assert.Equal(t, map[string]any{"ready": true}, ready.Body)
 }
 
 func TestAnalyze(t *testing.T) {
@@ -86,12 +60,13 @@ func TestAnalyze(t *testing.T) {
 		{"control characters only", "\u0000\u0001", httpapi.Neutral},
 		{"5,000 words, under 64 KiB", strings.Repeat("good ", 5000), httpapi.Positive},
 	}
-	srv := newServer(t)
+	h := newServer(t).Config.Handler
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, got := analyze(t, srv, tt.text)
+			reply := httpapitest.Analyze(t, h, tt.text)
+			got := reply.Body
 
-			require.Equal(t, http.StatusOK, resp.StatusCode, got)
+			require.Equal(t, http.StatusOK, reply.Status, got)
 			assert.Equal(t, tt.want, got["sentiment"])
 			assert.Equal(t, "rule-based", got["method"])
 			require.IsType(t, 0.0, got["confidence"])
@@ -105,16 +80,16 @@ func TestAnalyze(t *testing.T) {
 }
 
 func TestBadRequestsAreJSON4xxAndServiceKeepsServing(t *testing.T) {
-	srv := newServer(t)
+	h := newServer(t).Config.Handler
 	for _, tt := range httpapitest.BadRequests() {
 		t.Run(tt.Name, func(t *testing.T) {
-			resp, got := call(t, srv, tt.Method, tt.Path, tt.ContentType, tt.Body)
-			assert.Equal(t, tt.WantStatus, resp.StatusCode)
-			require.IsType(t, "", got["error"], "error body: %v", got)
-			assert.Contains(t, got["error"], tt.WantMsg)
+			got := httpapitest.Do(t, h, tt.Method, tt.Path, tt.ContentType, tt.Body)
+			assert.Equal(t, tt.WantStatus, got.Status)
+			require.IsType(t, "", got.Body["error"], "error body: %v", got.Body)
+			assert.Contains(t, got.Body["error"], tt.WantMsg)
 
-			resp, got = analyze(t, srv, "Great value for the price.")
-			assert.Equal(t, http.StatusOK, resp.StatusCode, "a good request after the bad one: %v", got)
+			got = httpapitest.Analyze(t, h, "Great value for the price.")
+			assert.Equal(t, http.StatusOK, got.Status, "a good request after the bad one: %v", got.Body)
 		})
 	}
 }
@@ -148,7 +123,7 @@ func TestConcurrentRequests(t *testing.T) {
 
 // BenchmarkAnalyze measures the handler alone, one short review per call.
 func BenchmarkAnalyze(b *testing.B) {
-	h := rulesapi.New(slog.New(slog.DiscardHandler)).Handler()
+	h := traditionalapi.New(slog.New(slog.DiscardHandler)).Handler()
 	body := []byte(`{"text":"The staff were friendly but the room was not very clean."}`)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -180,7 +155,7 @@ func TestClientBatch(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
 	require.Len(t, list, len(texts))
 	for i, text := range texts {
-		_, single := analyze(t, srv, text)
+		single := httpapitest.Analyze(t, srv.Config.Handler, text).Body
 		assert.Equal(t, single["sentiment"], list[i]["sentiment"], text)
 		assert.Equal(t, single["confidence"], list[i]["confidence"], text)
 		assert.Equal(t, "rule-based", list[i]["method"])
@@ -192,27 +167,26 @@ func TestClientBatch(t *testing.T) {
 	}
 	body, err = json.Marshal(map[string][]string{"texts": tooMany})
 	require.NoError(t, err)
-	resp2, got := call(t, srv, http.MethodPost, "/analyze", "application/json", string(body))
-	assert.Equal(t, http.StatusRequestEntityTooLarge, resp2.StatusCode)
-	assert.Contains(t, got["error"], "more than the 32 allowed")
+	got := httpapitest.Do(t, srv.Config.Handler, http.MethodPost, "/analyze", "application/json", string(body))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, got.Status)
+	assert.Contains(t, got.Body["error"], "more than the 32 allowed")
 }
 
 func TestOpenInferenceProtocolAliases(t *testing.T) {
-	srv := newServer(t)
+	h := newServer(t).Config.Handler
 	for path, want := range map[string]int{
 		"/v2/health/live": 200, "/v2/health/ready": 200, "/v2/models/lexicon/ready": 200, "/v2/models/bert/ready": 404,
 	} {
-		resp, _ := call(t, srv, http.MethodGet, path, "", "")
-		assert.Equal(t, want, resp.StatusCode, path)
+		assert.Equal(t, want, httpapitest.Get(t, h, path).Status, path)
 	}
 }
 
 // TestMetrics checks that /metrics counts the traditional API's requests.
 func TestMetrics(t *testing.T) {
 	srv := newServer(t)
-	analyze(t, srv, "I love it")
-	analyze(t, srv, "I love it")
-	call(t, srv, http.MethodPost, "/analyze", "application/json", `{"text":5}`)
+	httpapitest.Analyze(t, srv.Config.Handler, "I love it")
+	httpapitest.Analyze(t, srv.Config.Handler, "I love it")
+	httpapitest.Do(t, srv.Config.Handler, http.MethodPost, "/analyze", "application/json", `{"text":5}`)
 
 	resp, err := srv.Client().Get(srv.URL + "/metrics")
 	require.NoError(t, err)

@@ -1,0 +1,6 @@
+//go:build !race
+
+package httpapitest
+
+// RaceDetector is true when the tests run under -race; see SkipUnderRace.
+const RaceDetector = false
