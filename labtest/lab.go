@@ -243,7 +243,7 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 			return err
 		}
 		s.running = append(s.running, r)
-		cs := &check.Service{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, PrivateMemory: r.PrivateMemoryBytes, File: svc.DockerfileIn(s.dir)}
+		cs := &check.API{Name: svc.Name, URL: r.URL, Memory: r.MemoryBytes, PrivateMemory: r.PrivateMemoryBytes, File: svc.DockerfileIn(s.dir)}
 		if role == "ml" {
 			env.ML = cs
 		} else {

@@ -64,12 +64,6 @@ type API struct {
 	File string
 }
 
-// Service is the old name of API.
-//
-// Deprecated: use API. It stays only while labtest/lab.go, rewritten in
-// parallel, still names it; remove it once that rewrite has landed.
-type Service = API
-
 // Env is what every check gets: the two services and a client to reach them.
 type Env struct {
 	Traditional *API

@@ -130,7 +130,11 @@ func New(ctx context.Context, limits Limits, opts ...Option) (*Stack, error) {
 	// Ryuk reaper (whose image cannot always be pulled). On a machine with a
 	// /.dockerenv, testcontainers would otherwise dial the bridge gateway
 	// rather than the published ports on this host.
-	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "localhost"} {
+	settings := map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true"}
+	if _, err := os.Stat("/.dockerenv"); err == nil {
+		settings["TESTCONTAINERS_HOST_OVERRIDE"] = "localhost"
+	}
+	for k, v := range settings {
 		if os.Getenv(k) == "" {
 			os.Setenv(k, v)
 		}
