@@ -114,9 +114,11 @@ func TestClassroom50AutograderInfrastructureExit(t *testing.T) {
 	}
 }
 
-// TestClassroom50Autograder grades the good sample fork through
-// autograder.py, end to end, and checks result.json against every rule of
-// classroom50/result/v1.
+// TestClassroom50Autograder grades a sample fork through autograder.py,
+// end to end, and checks result.json against every rule of
+// classroom50/result/v1. The fork is lowers-own-bar, graded 0 before
+// anything is built: a real grading through the same flags, in seconds
+// (TestForks grades full labs).
 func TestClassroom50Autograder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grading a fork builds images and starts containers; skipped with -short")
@@ -128,7 +130,7 @@ func TestClassroom50Autograder(t *testing.T) {
 	checkout, temp := t.TempDir(), t.TempDir()
 	env := classroom50RunnerEnv(temp, t.TempDir())
 	env["MLREADY_GRADER"] = grader
-	fork, err := filepath.Abs(filepath.Join("..", "fixtures", "forks", "good"))
+	fork, err := filepath.Abs(filepath.Join("..", "fixtures", "forks", "lowers-own-bar"))
 	require.NoError(t, err)
 	env["MLREADY_PATH"] = fork
 	// The teacher's policy: the sample forks build the root's APIs.
@@ -144,7 +146,8 @@ func TestClassroom50Autograder(t *testing.T) {
 	assert.Empty(t, validateClassroom50(b))
 	var res c50Result
 	require.NoError(t, jsonUnmarshal(b, &res))
-	assert.Equal(t, 100, res.Score, "the good fork passes every check")
+	assert.Equal(t, 0, res.Score, "the fork's own policy is refused: 0, and still graded (exit 0)")
+	assert.Equal(t, 100, res.MaxScore)
 	assert.Equal(t, "devops-2026", res.Classroom)
 	assert.Equal(t, "ada", res.Owner)
 	rep, err := readReport(filepath.Join(checkout, "mlready-report.json"))
@@ -153,10 +156,10 @@ func TestClassroom50Autograder(t *testing.T) {
 	assert.Equal(t, rep.Score, res.Score)
 	body, err := os.ReadFile(filepath.Join(checkout, "release-body.md"))
 	require.NoError(t, err)
-	assert.Contains(t, string(body), ": 100/100")
+	assert.Contains(t, string(body), ": 0/100")
+	assert.Contains(t, string(body), `line 6 sets "checks"`, "the student reads why")
 	// The release assets assignments.json lists.
 	assert.FileExists(t, filepath.Join(checkout, "mlready-report.json"))
-	assert.FileExists(t, filepath.Join(checkout, "mlready-report.startup.svg"))
 	assert.Contains(t, out, "::group::", "progress folds into log groups in Actions")
 }
 
