@@ -124,8 +124,14 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		s.setupErr = err
 		return s, nil
 	}
-	if s.lock, err = lockMachine(ctx, func() { logger.Info("waiting for another lab on this machine to finish") }); err != nil {
+	// A missing Docker engine is told at once, not after the wait for
+	// another lab: New creates nothing yet.
+	st, err := stack.New(ctx, p.Limits, stack.WithKeepImages(max(opts.KeepImages, p.KeepImages)))
+	if err != nil {
 		return nil, err
+	}
+	if s.lock, err = lockMachine(ctx, func() { logger.Info("waiting for another lab on this machine to finish") }); err != nil {
+		return nil, errors.Join(err, st.Close())
 	}
 	// A lab's time is its own, not the wait for the one before it.
 	s.started = time.Now()
@@ -139,11 +145,6 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	parent := ctx
 	ctx, cancel := s.withinDeadline(ctx)
 	defer cancel()
-	st, err := stack.New(ctx, p.Limits, stack.WithKeepImages(max(opts.KeepImages, p.KeepImages)))
-	if err != nil {
-		s.lock.release()
-		return nil, err
-	}
 	s.stack = st
 	if err := s.bringUp(ctx, services, opts.BuildLog); err != nil {
 		switch {
