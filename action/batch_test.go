@@ -118,7 +118,7 @@ func TestGradeForksCtrlC(t *testing.T) {
 		if filepath.Base(opts.Dir) == "b" {
 			cancel(errors.New("interrupt signal received"))
 			<-ctx.Done()
-			cleanedUp = true // labtest.Run's deferred Close
+			cleanedUp = true // labtest.Grade's deferred Close
 			return nil, errors.New("grading cancelled: context canceled")
 		}
 		return cannedReport(opts.Dir), nil

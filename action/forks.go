@@ -259,7 +259,7 @@ func summaryMarkdown(results []forkResult) string {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d |", cell(r.Fork), r.Report.Score, r.Report.MaxScore)
-		byID := map[string]report.Check{}
+		byID := map[string]report.CheckResult{}
 		for _, c := range r.Report.Checks {
 			byID[c.ID] = c
 		}

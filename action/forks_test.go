@@ -182,7 +182,7 @@ func TestForks(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			gha := githubactions.New(githubactions.WithGetenv(env.getenv), githubactions.WithWriter(&stdout))
 
-			code := grade(ctx, config{Path: forkDir, Lab: filepath.Join(root, "fixtures", "forks", "lab.yaml"), MinScore: -1, Report: reportPath}, gha, &stdout, &stderr, labtest.Run)
+			code := grade(ctx, config{Path: forkDir, Lab: filepath.Join(root, "fixtures", "forks", "lab.yaml"), MinScore: -1, Report: reportPath}, gha, &stdout, &stderr, labtest.Grade)
 
 			t.Log("\n" + stdout.String())
 			assert.Empty(t, stderr.String())

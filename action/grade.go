@@ -16,7 +16,7 @@ import (
 	"github.com/mlready/mlready/labtest/report"
 )
 
-// runFunc grades a folder; labtest.Run in production, a canned report in
+// runFunc grades a folder; labtest.Grade in production, a canned report in
 // tests.
 type runFunc func(context.Context, labtest.Options) (*report.Report, error)
 

@@ -24,26 +24,26 @@ import (
 // cannedReport is a report of the lab's five checks in which the checks
 // named in failing failed, as labtest would write it for the folder target.
 func cannedReport(target string, failing ...string) *report.Report {
-	checks := []report.Check{
+	checks := []report.CheckResult{
 		{ID: "readiness-delay", Title: "Container running is not service ready", Measured: []report.Measure{
-			{Name: "traditional_ready", Value: 0.05, Unit: "s"}, {Name: "ml_ready", Value: 4.2, Unit: "s"},
-			{Name: "ready_gap", Value: 4.15, Unit: "s"}, {Name: "ml_not_ready_answers", Value: 60, Unit: "count"},
+			{Name: "traditional_ready", API: report.Traditional, Quantity: "ready", Value: 0.05, Unit: "s"}, {Name: "ml_ready", API: report.ML, Quantity: "ready", Value: 4.2, Unit: "s"},
+			{Name: "ready_gap", Value: 4.15, Unit: "s"}, {Name: "ml_not_ready_answers", API: report.ML, Quantity: "not_ready_answers", Value: 60, Unit: "count"},
 		}, Threshold: report.Threshold{Name: "min_ready_gap", Value: 1, Unit: "s", Direction: report.AtLeast}},
 		{ID: "cold-start", Title: "Requests during a cold start get 503 with Retry-After", Measured: []report.Measure{
 			{Name: "not_ready_503", Value: 58, Unit: "count"}, {Name: "server_errors", Value: 0, Unit: "count"},
 		}, Threshold: report.Threshold{Name: "min_not_ready_answers", Value: 3, Unit: "count", Direction: report.AtLeast}},
 		{ID: "latency-ratio", Title: "ML inference is much slower than a rule", Measured: []report.Measure{
-			{Name: "traditional_p50", Value: 0.12, Unit: "ms"}, {Name: "ml_p50", Value: 7.31, Unit: "ms"},
+			{Name: "traditional_p50", API: report.Traditional, Quantity: "p50", Value: 0.12, Unit: "ms"}, {Name: "ml_p50", API: report.ML, Quantity: "p50", Value: 7.31, Unit: "ms"},
 			{Name: "median_ratio", Value: 60.9, Unit: "x"},
 		}, Threshold: report.Threshold{Name: "min_median_ratio", Value: 10, Unit: "x", Direction: report.AtLeast}},
 		{ID: "memory-ratio", Title: "An ML service needs far more memory", Measured: []report.Measure{
-			{Name: "traditional_memory", Value: 3.1, Unit: "MiB"}, {Name: "ml_memory", Value: 120.4, Unit: "MiB"},
+			{Name: "traditional_memory", API: report.Traditional, Quantity: "memory", Value: 3.1, Unit: "MiB"}, {Name: "ml_memory", API: report.ML, Quantity: "memory", Value: 120.4, Unit: "MiB"},
 			{Name: "memory_ratio", Value: 38.8, Unit: "x"},
 		}, Threshold: report.Threshold{Name: "min_memory_ratio", Value: 10, Unit: "x", Direction: report.AtLeast}},
 		{ID: "load-variance", Title: "ML latency spreads under parallel load", Measured: []report.Measure{
-			{Name: "traditional_p50", Value: 0.3, Unit: "ms"}, {Name: "traditional_p95", Value: 0.9, Unit: "ms"},
-			{Name: "traditional_p99", Value: 1.4, Unit: "ms"}, {Name: "ml_p50", Value: 30.2, Unit: "ms"},
-			{Name: "ml_p95", Value: 61.5, Unit: "ms"}, {Name: "ml_p99", Value: 80.1, Unit: "ms"},
+			{Name: "traditional_p50", API: report.Traditional, Quantity: "p50", Value: 0.3, Unit: "ms"}, {Name: "traditional_p95", API: report.Traditional, Quantity: "p95", Value: 0.9, Unit: "ms"},
+			{Name: "traditional_p99", API: report.Traditional, Quantity: "p99", Value: 1.4, Unit: "ms"}, {Name: "ml_p50", API: report.ML, Quantity: "p50", Value: 30.2, Unit: "ms"},
+			{Name: "ml_p95", API: report.ML, Quantity: "p95", Value: 61.5, Unit: "ms"}, {Name: "ml_p99", API: report.ML, Quantity: "p99", Value: 80.1, Unit: "ms"},
 			{Name: "spread_ratio", Value: 52.2, Unit: "x"},
 		}, Threshold: report.Threshold{Name: "min_spread_ratio", Value: 5, Unit: "x", Direction: report.AtLeast}},
 	}

@@ -64,9 +64,9 @@ func main() {
 	case cfg.Merge != "":
 		code = mergeReports(cfg.Merge, os.Stdout, os.Stderr)
 	case cfg.Forks != "":
-		code = gradeForks(ctx, cfg, gha, os.Stdout, os.Stderr, labtest.Run)
+		code = gradeForks(ctx, cfg, gha, os.Stdout, os.Stderr, labtest.Grade)
 	default:
-		code = grade(ctx, cfg, gha, os.Stdout, os.Stderr, labtest.Run)
+		code = grade(ctx, cfg, gha, os.Stdout, os.Stderr, labtest.Grade)
 	}
 	stop()
 	os.Exit(code)

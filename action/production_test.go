@@ -96,7 +96,7 @@ func TestProductionLab(t *testing.T) {
 			require.NoError(t, err)
 			runID := s.RunID()
 			for _, id := range s.Checks() {
-				s.Run(ctx, id)
+				s.RunCheck(ctx, id)
 			}
 			require.NoError(t, s.Close())
 			rep := s.Report()

@@ -79,7 +79,7 @@ func whatToFix(rep *report.Report) string {
 }
 
 // measured lists what c measured: "ml_p50 7.31 ms".
-func measured(c report.Check) []string {
+func measured(c report.CheckResult) []string {
 	var out []string
 	for _, m := range c.Measured {
 		out = append(out, m.Name+" "+quantity(m))
@@ -89,7 +89,7 @@ func measured(c report.Check) []string {
 
 // expected is what c expected: "min_median_ratio ≥ 10x"; "" when it has no
 // threshold.
-func expected(c report.Check) string {
+func expected(c report.CheckResult) string {
 	th := c.Threshold
 	if th.Name == "" {
 		return ""
@@ -100,7 +100,7 @@ func expected(c report.Check) string {
 // versus is measured against expected in one line, for the formats whose
 // failure has a one-line message; the check's own message when it measured
 // nothing (it did not run).
-func versus(c report.Check) string {
+func versus(c report.CheckResult) string {
 	m := measured(c)
 	if len(m) == 0 {
 		return oneLine(c.Message)
@@ -114,7 +114,7 @@ func versus(c report.Check) string {
 
 // explanation is what a learner reads under a failed check in plain text:
 // what was found, the lesson, and the file to look at.
-func explanation(c report.Check) string {
+func explanation(c report.CheckResult) string {
 	s := c.Message
 	if c.Passed {
 		return s
@@ -140,34 +140,34 @@ type bar struct {
 // that measured it; "" when none did.
 func charts(rep *report.Report) string {
 	var b strings.Builder
-	byID := map[string]report.Check{}
+	byID := map[string]report.CheckResult{}
 	for _, c := range rep.Checks {
 		byID[c.ID] = c
 	}
-	apis := []struct{ prefix, name string }{{"traditional", "traditional"}, {"ml", "ML"}}
-	if bars := pick(byID["latency-ratio"], apis, "_p50", ""); len(bars) == 2 {
+	apis := []struct{ api, name string }{{report.Traditional, "traditional"}, {report.ML, "ML"}}
+	if bars := pick(byID["latency-ratio"], apis, "p50", ""); len(bars) == 2 {
 		b.WriteString(chart("Median latency, one request at a time (ms)", "ms", bars))
 	}
 	var load []bar
-	for _, q := range []string{"_p50", "_p95", "_p99"} {
-		load = append(load, pick(byID["load-variance"], apis, q, " "+q[1:])...)
+	for _, q := range []string{"p50", "p95", "p99"} {
+		load = append(load, pick(byID["load-variance"], apis, q, " "+q)...)
 	}
 	if len(load) == 6 {
 		// Each API's p50, p95 and p99 side by side.
 		load = []bar{load[0], load[2], load[4], load[1], load[3], load[5]}
 		b.WriteString(chart("Latency under parallel load (ms)", "ms", load))
 	}
-	if bars := pick(byID["memory-ratio"], apis, "_memory", ""); len(bars) == 2 {
+	if bars := pick(byID["memory-ratio"], apis, "memory", ""); len(bars) == 2 {
 		b.WriteString(chart("Container memory (MiB)", "MiB", bars))
 	}
 	return b.String()
 }
 
-// pick returns a bar for each API whose measure <prefix><suffix> c has.
-func pick(c report.Check, apis []struct{ prefix, name string }, suffix, label string) []bar {
+// pick returns a bar for each API on which c measured what.
+func pick(c report.CheckResult, apis []struct{ api, name string }, what, label string) []bar {
 	var bars []bar
 	for _, api := range apis {
-		if m, ok := c.Lookup(api.prefix + suffix); ok {
+		if m, ok := c.LookupOf(api.api, what); ok {
 			bars = append(bars, bar{label: api.name + label + " " + quantity(m), value: m.Value})
 		}
 	}

@@ -71,7 +71,7 @@ func TestFaultImageBuildFailsHalfway(t *testing.T) {
 	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
 	require.NoError(t, err)
 	runID := s.RunID()
-	r := s.Run(t.Context(), "latency-ratio")
+	r := s.RunCheck(t.Context(), "latency-ratio")
 	require.NoError(t, s.Close())
 
 	assert.False(t, r.Passed)
@@ -112,7 +112,7 @@ func TestFaultMLContainerKilled(t *testing.T) {
 
 	start := time.Now()
 	for _, id := range []string{"latency-ratio", "memory-ratio"} {
-		r := s.Run(ctx, id)
+		r := s.RunCheck(ctx, id)
 		assert.False(t, r.Passed, id)
 		assert.Contains(t, r.Message, "container of ml-api exited", id)
 	}
@@ -183,7 +183,7 @@ func TestFaultHub(t *testing.T) {
 			s := openLab(t.Context(), t, labtest.Options{Dir: "..", SpecPath: spec, Logger: testLogger(t)})
 
 			for _, id := range []string{"readiness-delay", "cold-start"} {
-				r := s.Run(t.Context(), id)
+				r := s.RunCheck(t.Context(), id)
 				assert.False(t, r.Passed, id)
 				for _, w := range tt.want {
 					assert.Contains(t, r.Message, w, id)

@@ -10,15 +10,15 @@ import (
 // services reports each service under test's own healthcheck, Docker's
 // verdict on it, and when the lab saw the service ready: a fork whose
 // healthcheck says healthy long before /ready does (or never) shows it.
-func (s *Session) services() []report.Service {
+func (s *Session) services() []report.ServiceHealth {
 	if s.stack == nil || s.env == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var out []report.Service
+	var out []report.ServiceHealth
 	for _, r := range s.running {
-		rs := report.Service{Name: r.Name, Healthcheck: r.Healthcheck.String()}
+		rs := report.ServiceHealth{Name: r.Name, Healthcheck: r.Healthcheck.String()}
 		if h, err := r.Health(ctx); err == nil {
 			rs.Health = h.Status
 		}

@@ -65,21 +65,21 @@ type Session struct {
 	setupErr error
 
 	mu      sync.Mutex
-	results map[string]report.Check
+	results map[string]report.CheckResult
 }
 
-// Run grades opts.Dir with every check of its lab and returns the report.
+// Grade grades opts.Dir with every check of its lab and returns the report.
 // It returns an error only when grading cannot happen at all (no Docker
 // engine, a bad spec); a folder that does not build or start gets a report
 // whose checks fail with the cause.
-func Run(ctx context.Context, opts Options) (*report.Report, error) {
+func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	s, err := Open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	for _, c := range s.plan.Checks {
-		s.Run(ctx, c.Check.Info().ID)
+		s.RunCheck(ctx, c.Check.Info().ID)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("grading cancelled: %w", ctx.Err())
@@ -111,7 +111,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil && !errors.As(err, &layoutErr) {
 		return nil, err
 	}
-	s := &Session{plan: p, dir: dir, logger: logger, started: time.Now(), results: map[string]report.Check{}}
+	s := &Session{plan: p, dir: dir, logger: logger, started: time.Now(), results: map[string]report.CheckResult{}}
 	if layoutErr != nil {
 		// The folder's own layout file is refused: it is graded, every
 		// check failing with the cause, and nothing of it is built.
@@ -373,9 +373,9 @@ func (s *Session) Checks() []string {
 	return ids
 }
 
-// Run runs one check of the lab (once: a second call returns the first
+// RunCheck runs one check of the lab (once: a second call returns the first
 // result) and returns its result.
-func (s *Session) Run(ctx context.Context, id string) report.Check {
+func (s *Session) RunCheck(ctx context.Context, id string) report.CheckResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ctx, cancel := s.withinDeadline(ctx)
@@ -385,7 +385,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 	}
 	pc, ok := s.plan.check(id)
 	if !ok {
-		return report.Check{ID: id, Message: fmt.Sprintf("this lab has no check %q", id)}
+		return report.CheckResult{ID: id, Message: fmt.Sprintf("this lab has no check %q", id)}
 	}
 	c, th := pc.Check, pc.Threshold
 	start := time.Now()
@@ -396,7 +396,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 		s.logger.Info("running check", "check", id)
 		cctx, cancel := context.WithTimeout(ctx, s.plan.CheckTimeout)
 		env := *s.env
-		env.Routing = pc.Routing
+		env.Routing, env.Reviews = pc.Routing, pc.Reviews
 		out = c.Run(cctx, &env, th.Value)
 		if cctx.Err() == context.DeadlineExceeded {
 			out = check.Outcome{Measured: out.Measured, File: out.File, Message: fmt.Sprintf(
@@ -412,7 +412,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 		}
 	}
 	info := c.Info()
-	r := report.Check{
+	r := report.CheckResult{
 		ID: id, Title: info.Title, Passed: out.Passed, MaxPoints: pc.Points,
 		Measured: out.Measured, Threshold: th, Message: out.Message, Lesson: info.Lesson,
 		File: out.File, DurationSeconds: time.Since(start).Seconds(),
@@ -432,7 +432,7 @@ func (s *Session) Run(ctx context.Context, id string) report.Check {
 func (s *Session) Report() *report.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report.Report{Schema: report.Schema, Lab: s.plan.Lab, Target: reportTarget(s.dir), Checks: []report.Check{}, DurationSeconds: time.Since(s.started).Seconds()}
+	r := &report.Report{Schema: report.Schema, Lab: s.plan.Lab, Target: reportTarget(s.dir), Checks: []report.CheckResult{}, DurationSeconds: time.Since(s.started).Seconds()}
 	r.Timeline = timelines(s.env)
 	for _, c := range s.plan.Checks {
 		if res, ok := s.results[c.Check.Info().ID]; ok {

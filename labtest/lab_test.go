@@ -46,7 +46,7 @@ func TestLab(t *testing.T) {
 
 	for _, id := range s.Checks() {
 		t.Run(id, func(t *testing.T) {
-			r := s.Run(ctx, id)
+			r := s.RunCheck(ctx, id)
 			for _, m := range r.Measured {
 				t.Logf("%s = %g %s", m.Name, m.Value, m.Unit)
 			}

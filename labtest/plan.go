@@ -43,6 +43,8 @@ type PlannedCheck struct {
 	// Routing is what the production checks' routers do (period, warm
 	// pool).
 	Routing check.Routing
+	// Reviews are real-model's reviews from the policy; nil: its own.
+	Reviews []check.Review
 }
 
 // plan resolves the lab for dir: specPath is the grader's lab file (empty:
@@ -143,13 +145,32 @@ func (p *Plan) resolvePolicy(pol Policy, registry []check.Check) error {
 		if d := time.Duration(cs.Period); d < 0 || d > time.Minute {
 			return fmt.Errorf("lab spec: check %q: period %s is outside 0..1m", cs.ID, d)
 		}
-		p.Checks = append(p.Checks, PlannedCheck{Check: c, Points: cs.Points, Threshold: th,
-			Routing: check.Routing{Period: time.Duration(cs.Period), WarmPool: cs.WarmPool}})
+		pc := PlannedCheck{Check: c, Points: cs.Points, Threshold: th,
+			Routing: check.Routing{Period: time.Duration(cs.Period), WarmPool: cs.WarmPool}}
+		if cs.Reviews != "" {
+			if cs.ID != (check.RealModel{}).Info().ID {
+				return fmt.Errorf("lab spec: check %q: reviews is an option of real-model only", cs.ID)
+			}
+			if pc.Reviews, err = readReviews(cs.Reviews); err != nil {
+				return fmt.Errorf("lab spec: check %q: reviews %s: %w", cs.ID, cs.Reviews, err)
+			}
+		}
+		p.Checks = append(p.Checks, pc)
 	}
 	if total == 0 {
 		return errors.New("lab spec: the checks are worth 0 points in all: a lab must be able to fail")
 	}
 	return nil
+}
+
+// readReviews reads a review file (check.ParseReviews).
+func readReviews(path string) ([]check.Review, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return check.ParseReviews(f)
 }
 
 // check returns the planned check id.

@@ -113,6 +113,10 @@ type CheckSpec struct {
 	Period Duration `yaml:"period"`
 	// WarmPool is how many replicas scale-out starts ahead of the spike.
 	WarmPool int `yaml:"warm_pool"`
+	// Reviews is a review file (check.ParseReviews) that real-model sends
+	// instead of its own, which every learner can read. Relative to the
+	// lab file.
+	Reviews string `yaml:"reviews"`
 }
 
 // Duration is a time.Duration written as "90s" in YAML.
@@ -185,6 +189,11 @@ func LoadSpec(path string) (Spec, error) {
 	}
 	if s.Checks == nil {
 		s.Checks = checks
+	}
+	for i, cs := range s.Checks {
+		if cs.Reviews != "" && !filepath.IsAbs(cs.Reviews) {
+			s.Checks[i].Reviews = filepath.Join(filepath.Dir(path), cs.Reviews)
+		}
 	}
 	return s, nil
 }

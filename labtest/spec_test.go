@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,6 +311,46 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
+// TestPlanReviews: a grader's review file, named relative to its lab file,
+// is what real-model sends; a file the lab cannot use is the grader's error,
+// naming the file and the line.
+func TestPlanReviews(t *testing.T) {
+	reviews := strings.Repeat("POSITIVE\tIt works.\n", check.MinReviewsPerLabel) + strings.Repeat("NEGATIVE\tIt broke.\n", check.MinReviewsPerLabel)
+	tests := []struct {
+		name, lab, reviews string
+		wantErr            string
+	}{
+		{name: "real-model with the grader's reviews", lab: "checks: [{id: real-model, points: 20, reviews: hidden/reviews.tsv}]\n", reviews: reviews},
+		{name: "a line without a label", lab: "checks: [{id: real-model, points: 20, reviews: hidden/reviews.tsv}]\n", reviews: "It works.\n" + reviews,
+			wantErr: "reviews.tsv: line 1: no tab between the label and the text"},
+		{name: "no such file", lab: "checks: [{id: real-model, points: 20, reviews: hidden/missing.tsv}]\n", reviews: reviews,
+			wantErr: "missing.tsv: open"},
+		{name: "another check", lab: "checks: [{id: latency-ratio, points: 20, reviews: hidden/reviews.tsv}]\n", reviews: reviews,
+			wantErr: `check "latency-ratio": reviews is an option of real-model only`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "hidden"), 0o755))
+			writeFile(t, filepath.Join(dir, "hidden"), "reviews.tsv", tt.reviews)
+			// The lab file is named from elsewhere: its reviews are still
+			// found next to it.
+			s, err := LoadSpec(writeFile(t, dir, "lab.yaml", tt.lab))
+			require.NoError(t, err)
+			p, err := s.resolve(check.All())
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			pc, ok := p.check("real-model")
+			require.True(t, ok)
+			assert.Len(t, pc.Reviews, 2*check.MinReviewsPerLabel)
+		})
+	}
+}
+
 // TestShippedSpecs: every spec in specs/ loads and validates, so that the
 // command its comment gives works.
 func TestShippedSpecs(t *testing.T) {
@@ -449,16 +490,16 @@ func TestOpenWithoutDocker(t *testing.T) {
 
 		assert.Equal(t, []string{"readiness-delay", "latency-ratio"}, s.Checks())
 		for _, id := range s.Checks() {
-			r := s.Run(t.Context(), id)
+			r := s.RunCheck(t.Context(), id)
 			assert.False(t, r.Passed, id)
 			assert.Contains(t, r.Message, "Not run: read compose file", id)
 			assert.Equal(t, 50, r.MaxPoints, id)
 			assert.NotNil(t, r.Measured, "%s: measured is [] in JSON, not null", id)
 		}
-		lat := s.Run(t.Context(), "latency-ratio")
+		lat := s.RunCheck(t.Context(), "latency-ratio")
 		assert.Equal(t, "min_median_ratio", lat.Threshold.Name)
 		assert.Equal(t, 20.0, lat.Threshold.Value, "the spec's threshold is reported")
-		assert.Contains(t, s.Run(t.Context(), "memory-ratio").Message, `this lab has no check "memory-ratio"`)
+		assert.Contains(t, s.RunCheck(t.Context(), "memory-ratio").Message, `this lab has no check "memory-ratio"`)
 
 		rep := s.Report()
 		assert.Contains(t, rep.Error, "read compose file")
@@ -481,7 +522,7 @@ func TestOpenRefusesAFolderPolicy(t *testing.T) {
 	assert.Nil(t, s.stack, "nothing was started")
 	rep := s.Report()
 	for _, id := range s.Checks() {
-		r := s.Run(t.Context(), id)
+		r := s.RunCheck(t.Context(), id)
 		assert.False(t, r.Passed)
 		assert.Contains(t, r.Message, `mlready-lab.yaml: line 1 sets "checks"`)
 	}

@@ -76,6 +76,9 @@ type Env struct {
 	Replicas Orchestrator
 	// Routing configures the production checks' routers.
 	Routing Routing
+	// Reviews are the labelled reviews real-model sends; nil sends its own
+	// (RealModelReviews).
+	Reviews []Review
 	// StartupTimeout bounds a replica's start-up.
 	StartupTimeout time.Duration
 }
@@ -125,6 +128,9 @@ func mib(name string, v float64) report.Measure {
 }
 func times(name string, v float64) report.Measure {
 	return report.Measure{Name: name, Value: round(v, 2), Unit: "x"}
+}
+func ratio(name string, v float64) report.Measure {
+	return report.Measure{Name: name, Value: round(v, 3), Unit: "ratio"}
 }
 func count(name string, v int) report.Measure {
 	return report.Measure{Name: name, Value: float64(v), Unit: "count"}

@@ -40,7 +40,7 @@ func (LatencyRatio) Run(ctx context.Context, env *Env, threshold float64) Outcom
 	}
 	trad, ml := observe.Summarise(lat[0]), observe.Summarise(lat[1])
 	ratio := ml.P50 / trad.P50
-	measured := []report.Measure{ms("traditional_p50", trad.P50), ms("ml_p50", ml.P50), times("median_ratio", ratio), count("samples_each", trad.N)}
+	measured := []report.Measure{ms("p50", trad.P50).Of(report.Traditional), ms("p50", ml.P50).Of(report.ML), times("median_ratio", ratio), count("samples_each", trad.N)}
 	out := Outcome{Measured: measured, Passed: ratio >= threshold, File: env.ML.File}
 	if out.Passed {
 		out.Message = fmt.Sprintf("Median latency: ML %.2f ms, traditional %.2f ms, %.1fx (at least %.0fx expected).", ml.P50, trad.P50, ratio, threshold)

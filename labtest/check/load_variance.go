@@ -80,9 +80,9 @@ func (LoadVariance) Run(ctx context.Context, env *Env, threshold float64) Outcom
 	for _, x := range []struct {
 		who string
 		s   observe.Stats
-	}{{"traditional", trad}, {"ml", ml}} {
-		measured = append(measured, ms(x.who+"_p50", x.s.P50), ms(x.who+"_p95", x.s.P95), ms(x.who+"_p99", x.s.P99),
-			ms(x.who+"_max", x.s.Max), ms(x.who+"_stddev", x.s.StdDev))
+	}{{report.Traditional, trad}, {report.ML, ml}} {
+		measured = append(measured, ms("p50", x.s.P50).Of(x.who), ms("p95", x.s.P95).Of(x.who), ms("p99", x.s.P99).Of(x.who),
+			ms("max", x.s.Max).Of(x.who), ms("stddev", x.s.StdDev).Of(x.who))
 	}
 	measured = append(measured, times("spread_ratio", ratio), times("lowest_round_ratio", ratios[0]), times("highest_round_ratio", ratios[len(ratios)-1]),
 		count("clients", loadClients), count("rounds", loadRounds), count("requests_traditional", trad.N), count("requests_ml", ml.N))

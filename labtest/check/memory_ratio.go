@@ -56,8 +56,8 @@ func (MemoryRatio) Run(ctx context.Context, env *Env, threshold float64) Outcome
 	statsRatio := mem[1][1] / mem[0][1]
 	out := Outcome{
 		Measured: []report.Measure{
-			mib("traditional_private_memory", trad), mib("ml_private_memory", ml), times("memory_ratio", ratio),
-			mib("traditional_memory", mem[0][1]), mib("ml_memory", mem[1][1]), times("docker_stats_ratio", statsRatio),
+			mib("private_memory", trad).Of(report.Traditional), mib("private_memory", ml).Of(report.ML), times("memory_ratio", ratio),
+			mib("memory", mem[0][1]).Of(report.Traditional), mib("memory", mem[1][1]).Of(report.ML), times("docker_stats_ratio", statsRatio),
 		},
 		Passed: ratio >= threshold,
 		File:   env.ML.File,

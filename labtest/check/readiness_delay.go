@@ -47,13 +47,13 @@ func (ReadinessDelay) Run(_ context.Context, env *Env, threshold float64) Outcom
 	tradAt := trad.ReadyAt.Seconds()
 	if !ml.Ready() {
 		return Outcome{Message: fmt.Sprintf("The ML API never reported ready on /ready: %s.", ml.Stopped), File: env.ML.File,
-			Measured: []report.Measure{sec("traditional_ready", tradAt)}}
+			Measured: []report.Measure{sec("ready", tradAt).Of(report.Traditional)}}
 	}
 	mlAt := ml.ReadyAt.Seconds()
 	r := readReadiness(ml)
 	gap := mlAt - tradAt
-	measured := []report.Measure{sec("traditional_ready", tradAt), sec("ml_ready", mlAt), sec("ready_gap", gap),
-		count("ml_not_ready_answers", r.notReady), count("analyze_failed_after_ready", r.lies)}
+	measured := []report.Measure{sec("ready", tradAt).Of(report.Traditional), sec("ready", mlAt).Of(report.ML), sec("ready_gap", gap),
+		count("not_ready_answers", r.notReady).Of(report.ML), count("analyze_failed_after_ready", r.lies)}
 	out := Outcome{Measured: measured, File: env.ML.File}
 	switch {
 	case trad.ReadyAt > traditionalWithin:

@@ -6,7 +6,9 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mlready/mlready/labtest/observe"
 	"github.com/mlready/mlready/labtest/report"
@@ -43,19 +45,59 @@ type Review struct {
 	Text  string
 }
 
-// RealModelReviews returns the labelled reviews the real-model check sends.
+// RealModelReviews returns the labelled reviews the real-model check sends
+// unless the lab gives its own (Env.Reviews).
 func RealModelReviews() []Review {
+	reviews, err := ParseReviews(strings.NewReader(realModelTSV))
+	if err != nil {
+		// The file is embedded and tested (TestRealModelReviews).
+		panic("realmodel_reviews.tsv: " + err.Error())
+	}
+	return reviews
+}
+
+// MinReviewsPerLabel is the fewest reviews of each label a review file
+// holds: with fewer, one answer moves a class's recall by more than 5
+// points.
+const MinReviewsPerLabel = 20
+
+// ParseReviews reads a review file: one review a line, its label
+// (POSITIVE or NEGATIVE) and its text separated by a tab; blank lines and
+// lines starting with # are skipped. It names the first bad line, and
+// refuses a file with fewer than MinReviewsPerLabel reviews of a label.
+func ParseReviews(r io.Reader) ([]Review, error) {
 	var out []Review
-	sc := bufio.NewScanner(strings.NewReader(realModelTSV))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
+	count := map[string]int{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		label, text, _ := strings.Cut(line, "\t")
+		label, text, ok := strings.Cut(line, "\t")
+		text = strings.TrimSpace(text)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("line %d: no tab between the label and the text", n)
+		case label != "POSITIVE" && label != "NEGATIVE":
+			return nil, fmt.Errorf("line %d: label %q is neither POSITIVE nor NEGATIVE", n, label)
+		case text == "":
+			return nil, fmt.Errorf("line %d: the text is empty", n)
+		case !utf8.ValidString(text):
+			return nil, fmt.Errorf("line %d: the text is not UTF-8", n)
+		}
+		count[label]++
 		out = append(out, Review{Label: label, Text: text})
 	}
-	return out
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, label := range []string{"POSITIVE", "NEGATIVE"} {
+		if count[label] < MinReviewsPerLabel {
+			return nil, fmt.Errorf("%d %s reviews; at least %d of each label are needed", count[label], label, MinReviewsPerLabel)
+		}
+	}
+	return out, nil
 }
 
 // modelAnswer is the part of an /analyze answer this check reads.
@@ -68,7 +110,10 @@ type modelAnswer struct {
 
 // Run implements Check.
 func (RealModel) Run(ctx context.Context, env *Env, threshold float64) Outcome {
-	reviews := RealModelReviews()
+	reviews := env.Reviews
+	if reviews == nil {
+		reviews = RealModelReviews()
+	}
 	// right and total count, per API, the right answers per true label.
 	right := [2]map[string]int{{}, {}}
 	total := map[string]int{}
@@ -105,14 +150,12 @@ func (RealModel) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 	}
 	var measured []report.Measure
 	var worst [2]float64
-	for i, who := range []string{"traditional", "ml"} {
+	for i, who := range []string{report.Traditional, report.ML} {
 		pos, neg := recall(i, "POSITIVE"), recall(i, "NEGATIVE")
 		worst[i] = min(pos, neg)
 		measured = append(measured,
-			report.Measure{Name: who + "_accuracy", Value: round(accuracy(i), 3), Unit: "ratio"},
-			report.Measure{Name: who + "_positive_recall", Value: round(pos, 3), Unit: "ratio"},
-			report.Measure{Name: who + "_negative_recall", Value: round(neg, 3), Unit: "ratio"},
-			report.Measure{Name: who + "_min_class_recall", Value: round(worst[i], 3), Unit: "ratio"})
+			ratio("accuracy", accuracy(i)).Of(who), ratio("positive_recall", pos).Of(who),
+			ratio("negative_recall", neg).Of(who), ratio("min_class_recall", worst[i]).Of(who))
 	}
 	ml, trad := worst[1], worst[0]
 	out := Outcome{Measured: append(measured, count("reviews", len(reviews))), File: env.ML.File}

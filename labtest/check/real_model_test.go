@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -126,4 +127,68 @@ func TestRealModelFailedRequest(t *testing.T) {
 	out := check.RealModel{}.Run(t.Context(), env, 0.69)
 	assert.False(t, out.Passed)
 	assert.Contains(t, out.Message, "ML API answered /analyze with 503")
+}
+
+func TestParseReviews(t *testing.T) {
+	enough := strings.Repeat("POSITIVE\tIt works.\n", check.MinReviewsPerLabel) + strings.Repeat("NEGATIVE\tIt broke.\n", check.MinReviewsPerLabel)
+	tests := []struct {
+		name    string
+		file    string
+		want    int
+		wantErr string
+	}{
+		{name: "comments, blank lines and CRLF", file: "# label\ttext\n\n" + strings.ReplaceAll(enough, "\n", "\r\n"), want: 2 * check.MinReviewsPerLabel},
+		{name: "no tab", file: "POSITIVE It works.\n" + enough, wantErr: "line 1: no tab between the label and the text"},
+		{name: "a third label", file: enough + "NEUTRAL\tIt exists.\n", wantErr: `line 41: label "NEUTRAL" is neither POSITIVE nor NEGATIVE`},
+		{name: "no text", file: "POSITIVE\t  \n" + enough, wantErr: "line 1: the text is empty"},
+		{name: "too few of a label", file: strings.Repeat("POSITIVE\tIt works.\n", 30) + "NEGATIVE\tIt broke.\n", wantErr: "1 NEGATIVE reviews; at least 20 of each label are needed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := check.ParseReviews(strings.NewReader(tt.file))
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, got, tt.want)
+			assert.Equal(t, check.Review{Label: "POSITIVE", Text: "It works."}, got[0])
+		})
+	}
+}
+
+// A service that memorised the built-in reviews, and falls back on a guess
+// for anything else, passes on them and fails on reviews the grader keeps
+// to itself.
+func TestRealModelOwnReviews(t *testing.T) {
+	labels := truth(t)
+	memorised := &fakeapi.API{Answer: func(text string) map[string]any {
+		if l, ok := labels[text]; ok {
+			return ml(l)
+		}
+		return ml("POSITIVE")
+	}}
+	var own []check.Review
+	for i := range check.MinReviewsPerLabel {
+		own = append(own, check.Review{Label: "POSITIVE", Text: fmt.Sprintf("Review %d: I would gladly buy it again.", i)},
+			check.Review{Label: "NEGATIVE", Text: fmt.Sprintf("Review %d: it went straight back to the shop.", i)})
+	}
+	for _, tt := range []struct {
+		name    string
+		reviews []check.Review
+		pass    bool
+	}{{"the built-in reviews", nil, true}, {"the grader's own reviews", own, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := httpEnv(t, &fakeapi.API{}, memorised)
+			env.Reviews = tt.reviews
+			out := check.RealModel{}.Run(t.Context(), env, check.RealModel{}.Info().Threshold.Value)
+			assert.Equal(t, tt.pass, out.Passed, out.Message)
+			want := len(check.RealModelReviews())
+			if tt.reviews != nil {
+				want = len(tt.reviews)
+			}
+			assert.Equal(t, float64(want), measured(t, out.Measured, "reviews"))
+		})
+	}
 }

@@ -66,9 +66,9 @@ func (Soak) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 	var problems []string
 	passed := true
 	for _, s := range []*API{env.Traditional, env.ML} {
-		who := "traditional"
+		who := report.Traditional
 		if s == env.ML {
-			who = "ml"
+			who = report.ML
 		}
 		res, err := soak(ctx, env, s)
 		if err != nil {
@@ -76,10 +76,10 @@ func (Soak) Run(ctx context.Context, env *Env, threshold float64) Outcome {
 		}
 		growth := float64(res.memAfter) / float64(res.memBefore)
 		measured = append(measured,
-			count(who+"_good", res.good), count(who+"_good_wrong", res.goodWrong),
-			count(who+"_bad", res.bad), count(who+"_bad_wrong", res.badWrong),
-			mib(who+"_private_memory_before", float64(res.memBefore)/(1<<20)), mib(who+"_private_memory_after", float64(res.memAfter)/(1<<20)),
-			times(who+"_memory_growth", growth))
+			count("good", res.good).Of(who), count("good_wrong", res.goodWrong).Of(who),
+			count("bad", res.bad).Of(who), count("bad_wrong", res.badWrong).Of(who),
+			mib("private_memory_before", float64(res.memBefore)/(1<<20)).Of(who), mib("private_memory_after", float64(res.memAfter)/(1<<20)).Of(who),
+			times("memory_growth", growth).Of(who))
 		if res.goodWrong > 0 {
 			passed = false
 			problems = append(problems, fmt.Sprintf("the %s API answered %d of %d good requests wrongly (first: %s)", who, res.goodWrong, res.good, res.firstWrong))

@@ -2,11 +2,31 @@
 // the GitHub Action and other tools consume, and its scorecard for terminals.
 package report
 
-// Measure is one number with its unit, e.g. {"ml_median", 12.5, "ms"}.
+// Measure is one number with its unit, e.g. {"ml_p50", 12.5, "ms"}. A
+// measure of one API says which: {Name: "ml_p50", API: ML, Quantity: "p50"}.
 type Measure struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 	Unit  string  `json:"unit"`
+	// API is the API measured, Traditional or ML; empty for a measure of
+	// both (a ratio) or of the lab (a count of rounds).
+	API string `json:"api,omitempty"`
+	// Quantity is what was measured on API, e.g. "p50"; Name is then
+	// API_Quantity. Empty when API is.
+	Quantity string `json:"quantity,omitempty"`
+}
+
+// The two APIs a measure can belong to.
+const (
+	Traditional = "traditional"
+	ML          = "ml"
+)
+
+// Of returns m as a measure of api: its name is prefixed with api and
+// becomes its quantity.
+func (m Measure) Of(api string) Measure {
+	m.API, m.Quantity, m.Name = api, m.Name, api+"_"+m.Name
+	return m
 }
 
 // Direction says which side of a threshold passes.
@@ -46,8 +66,8 @@ func (t Threshold) Passes(v float64) bool {
 	return v >= t.Value
 }
 
-// Check is the outcome of one lab check.
-type Check struct {
+// CheckResult is the outcome of one lab check.
+type CheckResult struct {
 	ID        string    `json:"id"`
 	Title     string    `json:"title"`
 	Passed    bool      `json:"passed"`
@@ -81,11 +101,11 @@ type Report struct {
 	Lab    string `json:"lab"`
 	// Target is the graded folder, relative to where the grader ran (with
 	// forward slashes), or absolute when it is not below it.
-	Target   string  `json:"target"`
-	Score    int     `json:"score"`
-	MaxScore int     `json:"max_score"`
-	Passed   bool    `json:"passed"`
-	Checks   []Check `json:"checks"`
+	Target   string        `json:"target"`
+	Score    int           `json:"score"`
+	MaxScore int           `json:"max_score"`
+	Passed   bool          `json:"passed"`
+	Checks   []CheckResult `json:"checks"`
 	// Error is set when the lab could not run its checks at all (an image
 	// that does not build, a service that never starts); each check then
 	// failed with that cause.
@@ -96,11 +116,11 @@ type Report struct {
 	Timeline []ServiceTimeline `json:"timeline,omitempty"`
 	// Services are the services under test, with their own healthcheck
 	// next to what the lab measured.
-	Services []Service `json:"services,omitempty"`
+	Services []ServiceHealth `json:"services,omitempty"`
 }
 
-// Service is what a fork says of one service's health, and what the lab saw.
-type Service struct {
+// ServiceHealth is what a fork says of one service's health, and what the lab saw.
+type ServiceHealth struct {
 	Name string `json:"name"`
 	// Healthcheck is the compose file's healthcheck as written; empty when
 	// it has none (an image's HEALTHCHECK still shows in Health).
@@ -114,9 +134,19 @@ type Service struct {
 }
 
 // Lookup returns the measure called name and whether there is one.
-func (c Check) Lookup(name string) (Measure, bool) {
+func (c CheckResult) Lookup(name string) (Measure, bool) {
 	for _, m := range c.Measured {
 		if m.Name == name {
+			return m, true
+		}
+	}
+	return Measure{}, false
+}
+
+// LookupOf returns the measure of quantity on api and whether there is one.
+func (c CheckResult) LookupOf(api, quantity string) (Measure, bool) {
+	for _, m := range c.Measured {
+		if m.API == api && m.Quantity == quantity {
 			return m, true
 		}
 	}

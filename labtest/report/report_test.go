@@ -11,26 +11,26 @@ import (
 	"github.com/mlready/mlready/labtest/report"
 )
 
-func passed(id string, points int) report.Check {
-	return report.Check{ID: id, Title: "Title of " + id, Passed: true, Points: points, MaxPoints: points, Message: id + " passed."}
+func passed(id string, points int) report.CheckResult {
+	return report.CheckResult{ID: id, Title: "Title of " + id, Passed: true, Points: points, MaxPoints: points, Message: id + " passed."}
 }
 
-func failed(id string, points int) report.Check {
-	return report.Check{ID: id, Title: "Title of " + id, MaxPoints: points, Message: id + " failed.", Lesson: "Lesson of " + id}
+func failed(id string, points int) report.CheckResult {
+	return report.CheckResult{ID: id, Title: "Title of " + id, MaxPoints: points, Message: id + " failed.", Lesson: "Lesson of " + id}
 }
 
 func TestTally(t *testing.T) {
 	tests := []struct {
 		name      string
-		checks    []report.Check
+		checks    []report.CheckResult
 		score     int
 		max       int
 		allPassed bool
 	}{
-		{"all pass", []report.Check{passed("a", 20), passed("b", 30)}, 50, 50, true},
-		{"one fails", []report.Check{passed("a", 20), failed("b", 30), passed("c", 50)}, 70, 100, false},
-		{"all fail", []report.Check{failed("a", 20), failed("b", 20)}, 0, 40, false},
-		{"a zero-point check still decides", []report.Check{passed("a", 20), failed("b", 0)}, 20, 20, false},
+		{"all pass", []report.CheckResult{passed("a", 20), passed("b", 30)}, 50, 50, true},
+		{"one fails", []report.CheckResult{passed("a", 20), failed("b", 30), passed("c", 50)}, 70, 100, false},
+		{"all fail", []report.CheckResult{failed("a", 20), failed("b", 20)}, 0, 40, false},
+		{"a zero-point check still decides", []report.CheckResult{passed("a", 20), failed("b", 0)}, 20, 20, false},
 		{"no checks", nil, 0, 0, true},
 	}
 	for _, tt := range tests {
@@ -46,7 +46,7 @@ func TestTally(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	c := report.Check{Measured: []report.Measure{{Name: "ml_p50", Value: 12.5, Unit: "ms"}, {Name: "median_ratio", Value: 30, Unit: "x"}}}
+	c := report.CheckResult{Measured: []report.Measure{{Name: "ml_p50", Value: 12.5, Unit: "ms"}, {Name: "median_ratio", Value: 30, Unit: "x"}}}
 	tests := []struct {
 		name string
 		want report.Measure
@@ -67,7 +67,7 @@ func TestLookup(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	// The GitHub Action and other tools read these field names.
-	r := &report.Report{Lab: "ml-service-readiness", Target: "/src", Checks: []report.Check{failed("cold-start", 20)}}
+	r := &report.Report{Lab: "ml-service-readiness", Target: "/src", Checks: []report.CheckResult{failed("cold-start", 20)}}
 	r.Checks[0].File = "apis/ml/Dockerfile"
 	r.Checks[0].Threshold = report.Threshold{Name: "min_not_ready_answers", Value: 3, Unit: "count", Direction: report.AtLeast, Min: 1, Max: 1000}
 	r.Tally()
@@ -95,9 +95,9 @@ func TestWriteScorecard(t *testing.T) {
 	}{
 		{
 			name: "a pass and a failure",
-			report: report.Report{Lab: "ml-service-readiness", Target: "/src/fork", DurationSeconds: 42, Checks: []report.Check{
+			report: report.Report{Lab: "ml-service-readiness", Target: "/src/fork", DurationSeconds: 42, Checks: []report.CheckResult{
 				passed("readiness-delay", 20),
-				func() report.Check { c := failed("cold-start", 20); c.File = "ml/Dockerfile"; return c }(),
+				func() report.CheckResult { c := failed("cold-start", 20); c.File = "ml/Dockerfile"; return c }(),
 			}},
 			want: []string{
 				"Lab ml-service-readiness: /src/fork",
@@ -113,19 +113,19 @@ func TestWriteScorecard(t *testing.T) {
 		},
 		{
 			name:    "a failure with no file to point at",
-			report:  report.Report{Checks: []report.Check{failed("memory-ratio", 20)}},
+			report:  report.Report{Checks: []report.CheckResult{failed("memory-ratio", 20)}},
 			want:    []string{"FAIL  memory-ratio", "Lesson: Lesson of memory-ratio"},
 			notWant: []string{"Look at:"},
 		},
 		{
 			name:   "all passed",
-			report: report.Report{Checks: []report.Check{passed("a", 50), passed("b", 50)}},
+			report: report.Report{Checks: []report.CheckResult{passed("a", 50), passed("b", 50)}},
 			want:   []string{"Score: 100/100 (all checks passed)"},
 		},
 		{
 			name: "the lab could not run",
-			report: report.Report{Error: "image for service ml-api did not build within 10m0s", Checks: []report.Check{
-				func() report.Check {
+			report: report.Report{Error: "image for service ml-api did not build within 10m0s", Checks: []report.CheckResult{
+				func() report.CheckResult {
 					c := failed("readiness-delay", 20)
 					c.Message = "Not run: image for service ml-api did not build within 10m0s"
 					return c
@@ -149,4 +149,15 @@ func TestWriteScorecard(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMeasureOf(t *testing.T) {
+	m := report.Measure{Name: "p95", Value: 61.5, Unit: "ms"}.Of(report.ML)
+	assert.Equal(t, report.Measure{Name: "ml_p95", Value: 61.5, Unit: "ms", API: "ml", Quantity: "p95"}, m)
+	c := report.CheckResult{Measured: []report.Measure{report.Measure{Name: "p95", Value: 0.9, Unit: "ms"}.Of(report.Traditional), m}}
+	got, ok := c.LookupOf(report.ML, "p95")
+	assert.True(t, ok)
+	assert.Equal(t, m, got)
+	_, ok = c.LookupOf(report.ML, "p50")
+	assert.False(t, ok, "a quantity not measured")
 }

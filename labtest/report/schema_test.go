@@ -44,12 +44,13 @@ func sampleReport() *report.Report {
 	ready := 2.25
 	r := &report.Report{
 		Schema: report.Schema, Lab: "ml-service-readiness", Target: "fixtures/forks/good", DurationSeconds: 61.5,
-		Checks: []report.Check{
+		Checks: []report.CheckResult{
 			passed("readiness-delay", 20),
-			func() report.Check {
+			func() report.CheckResult {
 				c := failed("cold-start", 20)
 				c.File = "ml/Dockerfile"
-				c.Measured = []report.Measure{{Name: "not_ready_answers", Value: 0, Unit: "count"}}
+				c.Measured = []report.Measure{report.Measure{Name: "not_ready_answers", Value: 0, Unit: "count"}.Of(report.ML),
+					{Name: "failed_after_serving", Value: 0, Unit: "count"}}
 				c.Threshold = report.Threshold{Name: "min_not_ready_answers", Value: 3, Unit: "count", Direction: report.AtLeast, Min: 1, Max: 100}
 				return c
 			}(),
@@ -76,7 +77,7 @@ func TestReportsConformToPublishedSchema(t *testing.T) {
 	s := publishedSchema(t)
 	full := sampleReport()
 	couldNotRun := &report.Report{Schema: report.Schema, Lab: "x", Target: "/abs/fork", Error: "image for service ml-api does not build",
-		Checks: []report.Check{func() report.Check { c := failed("cold-start", 20); c.Measured = []report.Measure{}; return c }()}}
+		Checks: []report.CheckResult{func() report.CheckResult { c := failed("cold-start", 20); c.Measured = []report.Measure{}; return c }()}}
 	couldNotRun.Tally()
 	for name, r := range map[string]*report.Report{"full": full, "could not run": couldNotRun} {
 		t.Run(name, func(t *testing.T) {
@@ -105,6 +106,9 @@ func TestPublishedSchemaRejects(t *testing.T) {
 			delete(m["checks"].([]any)[1].(map[string]any)["threshold"].(map[string]any), "direction")
 		}},
 		{"an unknown role", func(m map[string]any) { m["timeline"].([]any)[0].(map[string]any)["role"] = "gpu" }},
+		{"a measure of an unknown API", func(m map[string]any) { measure(m, 0)["api"] = "gpu" }},
+		{"a measure of an API without its quantity", func(m map[string]any) { delete(measure(m, 0), "quantity") }},
+		{"a quantity without its API", func(m map[string]any) { measure(m, 1)["quantity"] = "p50" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,4 +117,9 @@ func TestPublishedSchemaRejects(t *testing.T) {
 			assert.Error(t, s.Validate(m))
 		})
 	}
+}
+
+// measure is the i-th measure of the sample report's second check.
+func measure(m map[string]any, i int) map[string]any {
+	return m["checks"].([]any)[1].(map[string]any)["measured"].([]any)[i].(map[string]any)
 }

@@ -102,9 +102,9 @@ func (st *Stack) relayTo(ctx context.Context, s Service, host, labNetwork string
 	if err := c.Start(ctx); err != nil {
 		return "", fmt.Errorf("start relay for service %s: %w", s.Name, err)
 	}
-	relayHost, err := c.Host(ctx)
+	relayHost, err := st.publishedHost()
 	if err != nil {
-		return "", fmt.Errorf("relay for service %s: find its host: %w", s.Name, err)
+		return "", fmt.Errorf("relay for service %s: %w", s.Name, err)
 	}
 	p, err := c.MappedPort(ctx, port)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -126,23 +127,7 @@ const LabelRun = "org.mlready.run"
 // New connects to the Docker engine and fails at once, with a message saying
 // so, when there is none.
 func New(ctx context.Context, limits Limits, opts ...Option) (*Stack, error) {
-	// The stack removes everything it creates itself, so it never needs the
-	// Ryuk reaper (whose image cannot always be pulled). On a machine with a
-	// /.dockerenv, testcontainers would otherwise dial the bridge gateway
-	// rather than the published ports on this host.
-	settings := map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true"}
-	if _, err := os.Stat("/.dockerenv"); err == nil {
-		settings["TESTCONTAINERS_HOST_OVERRIDE"] = "localhost"
-	}
-	for k, v := range settings {
-		if os.Getenv(k) == "" {
-			os.Setenv(k, v)
-		}
-	}
-	// testcontainers logs to stderr by default; a grader's stderr belongs to
-	// errors only.
-	tclog.SetDefault(tclog.NewNoopLogger())
-	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	p, err := newProvider()
 	if err != nil {
 		return nil, fmt.Errorf("Docker engine is not reachable (is it installed and running?): %w", err)
 	}
@@ -160,6 +145,45 @@ func New(ctx context.Context, limits Limits, opts ...Option) (*Stack, error) {
 		o(st)
 	}
 	return st, nil
+}
+
+// newProvider is the lab's testcontainers provider, without the Ryuk reaper:
+// the stack removes everything it creates itself, and the reaper's image
+// cannot be pulled everywhere. testcontainers takes that setting only from
+// the environment, and reads it once per process; it is set while the
+// provider is made, unless the process set it itself, and then unset, so
+// that nothing else in the process (a platform team's own tests) sees it.
+// Where the process read testcontainers' settings earlier with the reaper
+// on, the reaper runs for the lab too, which is harmless where it can be
+// pulled.
+func newProvider() (*testcontainers.DockerProvider, error) {
+	const noReaper = "TESTCONTAINERS_RYUK_DISABLED"
+	if _, set := os.LookupEnv(noReaper); !set {
+		os.Setenv(noReaper, "true")
+		defer os.Unsetenv(noReaper)
+	}
+	// testcontainers logs to stderr by default; a grader's stderr belongs to
+	// errors only.
+	tclog.SetDefault(tclog.NewNoopLogger())
+	return testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+}
+
+// publishedHost is the host on which the engine publishes ports: this
+// machine for a local engine (a Unix socket or named pipe), the engine's
+// host for a remote one. testcontainers asks the same, but on a machine with
+// a /.dockerenv it believes it runs inside a container and answers the
+// bridge gateway, which this machine's published ports do not answer on.
+func (st *Stack) publishedHost() (string, error) {
+	u, err := url.Parse(st.client.DaemonHost())
+	if err != nil {
+		return "", fmt.Errorf("the Docker host %q: %w", st.client.DaemonHost(), err)
+	}
+	switch u.Scheme {
+	case "unix", "npipe":
+		return "localhost", nil
+	default:
+		return u.Hostname(), nil
+	}
 }
 
 // RunID is the value of LabelRun on everything this stack creates.
