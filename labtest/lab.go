@@ -6,6 +6,7 @@
 package labtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mlready/mlready/labtest/check"
 	"github.com/mlready/mlready/labtest/observe"
@@ -197,22 +200,9 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 			return err
 		}
 	}
-	images := map[string]string{}
-	for _, name := range startOrder(services) {
-		s.logger.Info(StepBuildingImage, "service", name)
-		built := time.Now()
-		bctx, cancel := context.WithTimeout(ctx, s.plan.BuildTimeout)
-		img, err := s.stack.ImageFor(bctx, services[name], buildLog)
-		timedOut := bctx.Err() == context.DeadlineExceeded
-		cancel()
-		if timedOut {
-			return fmt.Errorf("image for service %s did not build within %s", name, s.plan.BuildTimeout)
-		}
-		if err != nil {
-			return err
-		}
-		s.logger.Info("image built", "service", name, "took", time.Since(built).Round(time.Millisecond))
-		images[name] = img
+	images, err := s.buildImages(ctx, services, buildLog)
+	if err != nil {
+		return err
 	}
 
 	// Supporting services (the hub stand-in) start first and must listen.
@@ -264,6 +254,66 @@ func (s *Session) bringUp(ctx context.Context, services map[string]stack.Service
 	wg.Wait()
 	s.env = env
 	return ctx.Err()
+}
+
+// imageBuilds is how many images are built at once. A build of a small
+// FROM scratch image spends most of its time in the engine (Docker 20.10's
+// builder commits an intermediate container per instruction), not on the
+// CPU: the good sample fork's three images took 10.6 s side by side, 26 s
+// one after the other, on an engine without their layers cached.
+const imageBuilds = 3
+
+// buildImages builds every service's image, imageBuilds at a time, as
+// docker compose builds them side by side, and returns each service's
+// image. Each build's output goes to buildLog whole, once it ends, so that
+// builds do not interleave there; when builds fail, the first in start
+// order is the error.
+func (s *Session) buildImages(ctx context.Context, services map[string]stack.Service, buildLog io.Writer) (map[string]string, error) {
+	order := startOrder(services)
+	images := make([]string, len(order))
+	errs := make([]error, len(order))
+	// The network and the relay's image, meanwhile.
+	prepared := make(chan error, 1)
+	go func() { prepared <- s.stack.Prepare(ctx) }()
+	var logMu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(imageBuilds)
+	for i, name := range order {
+		g.Go(func() error {
+			s.logger.Info(StepBuildingImage, "service", name)
+			built := time.Now()
+			var out bytes.Buffer
+			bctx, cancel := context.WithTimeout(ctx, s.plan.BuildTimeout)
+			img, err := s.stack.ImageFor(bctx, services[name], &out)
+			timedOut := bctx.Err() == context.DeadlineExceeded
+			cancel()
+			logMu.Lock()
+			_, _ = buildLog.Write(out.Bytes())
+			logMu.Unlock()
+			switch {
+			case timedOut:
+				errs[i] = fmt.Errorf("image for service %s did not build within %s", name, s.plan.BuildTimeout)
+			case err != nil:
+				errs[i] = err
+			default:
+				s.logger.Info("image built", "service", name, "took", time.Since(built).Round(time.Millisecond))
+				images[i] = img
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := <-prepared; err != nil {
+		return nil, err
+	}
+	byName := map[string]string{}
+	for i, name := range order {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		byName[name] = images[i]
+	}
+	return byName, nil
 }
 
 // startOrder lists services so that each comes after what it depends on.

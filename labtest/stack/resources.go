@@ -113,6 +113,17 @@ func (st *Stack) relayTo(ctx context.Context, s Service, host, labNetwork string
 	return "http://" + net.JoinHostPort(relayHost, strconv.Itoa(int(p.Num()))), nil
 }
 
+// Prepare makes, ahead of the first Start, what every service's start
+// needs: the lab network and the relay's image. A lab calls it while the
+// services' images build, so that the first Start does not wait for them.
+func (st *Stack) Prepare(ctx context.Context) error {
+	if _, err := st.ensureNetwork(ctx); err != nil {
+		return err
+	}
+	_, err := st.relayImage(ctx)
+	return err
+}
+
 // relayImage builds the relay's image once per stack: a static binary of
 // relay/main.go, the lab's own code, built with this machine's Go.
 func (st *Stack) relayImage(ctx context.Context) (string, error) {
