@@ -1,11 +1,13 @@
 package labtest_test
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,11 +70,20 @@ func TestFaultImageBuildFailsHalfway(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab.yaml")
 	require.NoError(t, os.WriteFile(lab, []byte("prebuild: \"\"\n"), 0o644))
 
-	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab})
+	var buildLog bytes.Buffer
+	s, err := labtest.Open(t.Context(), labtest.Options{Dir: dir, SpecPath: lab, BuildLog: &buildLog})
 	require.NoError(t, err)
 	runID := s.RunID()
 	r := s.RunCheck(t.Context(), "latency-ratio")
 	require.NoError(t, s.Close())
+
+	// The step that worked made an image before the next failed; it carries
+	// none of the run's labels, and is removed all the same.
+	steps := regexp.MustCompile(`(?m)^ ---> ([0-9a-f]{12})\s*$`).FindAllStringSubmatch(buildLog.String(), -1)
+	require.NotEmpty(t, steps, "the build log names the image of the step that worked:\n%s", buildLog.String())
+	for _, id := range steps {
+		assert.Error(t, exec.Command("docker", "image", "inspect", id[1]).Run(), "image %s of a failed build's step left behind", id[1])
+	}
 
 	assert.False(t, r.Passed)
 	assert.Contains(t, r.Message, "does not build")

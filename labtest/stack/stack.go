@@ -5,6 +5,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,13 +201,15 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 		return s.Image, nil
 	}
 	sum := sha256.Sum256([]byte(s.Context + "\x00" + s.Dockerfile + "\x00" + s.Target + "\x00" + fmt.Sprint(s.BuildArgs)))
+	// The output is kept to find the images of a failed build's steps.
+	var out bytes.Buffer
 	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        s.Context,
 		Dockerfile:     s.Dockerfile,
 		Repo:           "mlready-lab/" + sanitize(s.Name),
 		Tag:            hex.EncodeToString(sum[:6]),
 		KeepImage:      true,
-		BuildLogWriter: logs,
+		BuildLogWriter: io.MultiWriter(logs, &out),
 		BuildArgs:      s.BuildArgs,
 		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
 			o.Target = s.Target
@@ -224,12 +228,30 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 	}}
 	tag, err := st.provider.BuildImage(ctx, &req)
 	if err != nil {
+		st.removeIntermediates(out.String())
 		return "", fmt.Errorf("image for service %s does not build (%s in %s): %s", s.Name, s.Dockerfile, s.Context, buildCause(err))
 	}
 	st.mu.Lock()
 	st.images = append(st.images, tag)
 	st.mu.Unlock()
 	return tag, nil
+}
+
+// stepImage is a line of the engine's build output that names the image a
+// step made: " ---> 3332c3a9558b".
+var stepImage = regexp.MustCompile(`(?m)^ ---> ([0-9a-f]{12})\s*$`)
+
+// removeIntermediates removes the images that the steps of a failed build
+// made (the builder keeps each step's image, and a failed build leaves them
+// untagged, with none of the run's labels). An image that another image
+// still builds on, such as a cached step of a kept one, stays.
+func (st *Stack) removeIntermediates(buildOutput string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ids := stepImage.FindAllStringSubmatch(buildOutput, -1)
+	for i := len(ids) - 1; i >= 0; i-- {
+		_, _ = st.client.ImageRemove(ctx, ids[i][1], client.ImageRemoveOptions{PruneChildren: true})
+	}
 }
 
 // Start creates and starts a container of s from image, on the stack's
