@@ -69,31 +69,6 @@ func grade(ctx context.Context, t *testing.T, dir, lab string) (*report.Report, 
 	return rep, runID
 }
 
-// TestComposeFeaturesFork grades a correct fork that relies on command:,
-// env_file: and build.args, and the lab must run it as docker compose
-// would: its ML API listens on the port its env_file gives, loads the model
-// its command names, from the binary its build argument names. The run
-// leaves no image behind.
-func TestComposeFeaturesFork(t *testing.T) {
-	if testing.Short() {
-		t.Skip("grading a fork builds images and starts containers; skipped with -short")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, runID := grade(ctx, t, filepath.Join("..", "fixtures", "forks", "compose-features"), filepath.Join("..", "fixtures", "forks", "lab.yaml"))
-
-	var card strings.Builder
-	require.NoError(t, report.WriteScorecard(&card, rep))
-	t.Log("\n" + card.String())
-	assert.Empty(t, rep.Error)
-	assert.Equal(t, rep.MaxScore, rep.Score, "full marks")
-	assert.Empty(t, leftBehind(t, runID), "the run removes what it created")
-	require.Len(t, rep.Services, 2)
-	for _, sv := range rep.Services {
-		assert.Positive(t, sv.ReadySeconds, sv.Name)
-	}
-}
-
 // TestHostilePrebuild grades a fork whose Makefile tries to write outside
 // its folder, read the grader's home folder and reach the grader's machine
 // over the network. None of it may happen on this machine, and the grade
