@@ -303,15 +303,16 @@ func (s *Session) buildImages(ctx context.Context, services map[string]stack.Ser
 		})
 	}
 	_ = g.Wait()
-	if err := <-prepared; err != nil {
-		return nil, err
-	}
+	// A folder's own failed build first: it is the grade's cause.
 	byName := map[string]string{}
 	for i, name := range order {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
 		byName[name] = images[i]
+	}
+	if err := <-prepared; err != nil {
+		return nil, err
 	}
 	return byName, nil
 }
