@@ -130,7 +130,7 @@ func TestForks(t *testing.T) {
 			// ballast, random sleeps, answers dressed as a transformer's
 			// that guess POSITIVE where the rules find no cue. What it
 			// answers gives it away, and so does its latency under load:
-			// a random 4-18 ms sleep spreads 7 ms whether one client calls
+			// a random 14-28 ms sleep spreads 7 ms whether one client calls
 			// or eight, where a model queueing for the CPU spreads 100 ms.
 			wantFailed: map[string]string{
 				"load-variance": "should spread under parallel load",
