@@ -203,6 +203,9 @@ func (st *Stack) ImageFor(ctx context.Context, s Service, logs io.Writer) (strin
 	sum := sha256.Sum256([]byte(s.Context + "\x00" + s.Dockerfile + "\x00" + s.Target + "\x00" + fmt.Sprint(s.BuildArgs)))
 	// The output is kept to find the images of a failed build's steps.
 	var out bytes.Buffer
+	if logs == nil {
+		logs = io.Discard
+	}
 	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        s.Context,
 		Dockerfile:     s.Dockerfile,
