@@ -71,27 +71,32 @@ func grade(ctx context.Context, cfg config, gha *githubactions.Action, stdout, s
 		minScore = rep.MaxScore
 	}
 	passed := rep.Score >= minScore
-	if err := report.WriteScorecard(stdout, rep); err != nil {
-		fmt.Fprintf(stderr, "mlready: write the scorecard: %v\n", err)
-		return exitNoGrade
-	}
+	// The files first: a terminal or pipe that went away loses the
+	// scorecard, not the grade.
 	reportPath, err := writeReport(cfg.Report, rep)
 	if err != nil {
 		fmt.Fprintf(stderr, "mlready: %v\n", err)
 		return exitNoGrade
 	}
-	fmt.Fprintf(stdout, "Report: %s\n", reportPath)
+	svgPath := ""
 	if len(rep.Timeline) > 0 {
-		svgPath := startupSVGPath(cfg.Report)
+		svgPath = startupSVGPath(cfg.Report)
 		if err := os.WriteFile(svgPath, []byte(startupSVG(rep)), 0o644); err != nil {
 			fmt.Fprintf(stderr, "mlready: write the start-up picture: %v\n", err)
 			return exitNoGrade
 		}
-		fmt.Fprintf(stdout, "Start-up timeline: %s\n", svgPath)
 	}
 	if err := writeFormats(cfg, rep, c50); err != nil {
 		fmt.Fprintf(stderr, "mlready: %v\n", err)
 		return exitNoGrade
+	}
+	if err := report.WriteScorecard(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "mlready: write the scorecard: %v (the report is in %s)\n", err, reportPath)
+		return exitNoGrade
+	}
+	fmt.Fprintf(stdout, "Report: %s\n", reportPath)
+	if svgPath != "" {
+		fmt.Fprintf(stdout, "Start-up timeline: %s\n", svgPath)
 	}
 	if inGitHub {
 		annotate(gha, rep)

@@ -56,9 +56,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "mlready: %v (run with -h for help)\n", err)
 		os.Exit(2)
 	}
-	// Ctrl-C or a cancelled job ends grading; labtest still removes every
-	// container it started.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C, a cancelled job or a closed terminal ends grading; labtest
+	// still removes everything it created. A reader that went away (`|
+	// head`) would otherwise kill the grader at its next line of output,
+	// leaving the run's containers and images behind: ignored, the write
+	// fails instead and the grading ends as usual. (Not caught as a signal:
+	// that would also cancel grading whenever a connection to a dying
+	// container broke.)
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	var code int
 	switch {
 	case cfg.Merge != "":
